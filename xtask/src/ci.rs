@@ -1,0 +1,128 @@
+//! `cargo xtask ci`: every check CI makes, in order, stopping at the first failure.
+
+use std::time::Instant;
+
+use crate::util::{Result, cargo, run, workspace_root};
+
+type Step = (&'static str, fn() -> Result);
+
+/// The steps, in the order they run. Later issues append their own.
+const STEPS: &[Step] = &[
+    ("fmt", fmt),
+    ("clippy", clippy),
+    ("test", test),
+    ("doctest", doctest),
+    ("rustdoc", rustdoc),
+    ("no_std", no_std),
+];
+
+pub(crate) fn run_ci(args: &[String]) -> Result {
+    let only: Vec<&str> = args.iter().map(String::as_str).collect();
+    for name in &only {
+        if !STEPS.iter().any(|(step, _)| step == name) {
+            return Err(format!("unknown ci step `{name}`"));
+        }
+    }
+    let mut summary = Vec::new();
+    let mut failure = None;
+    for (name, step) in STEPS {
+        if !only.is_empty() && !only.contains(name) {
+            continue;
+        }
+        eprintln!("\n==> ci step: {name}");
+        let started = Instant::now();
+        let outcome = step();
+        let seconds = started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(()) => summary.push(format!("  ok    {name:<10} {seconds:>7.1} s")),
+            Err(error) => {
+                summary.push(format!("  FAIL  {name:<10} {seconds:>7.1} s  {error}"));
+                failure = Some(name);
+                break;
+            }
+        }
+    }
+    eprintln!("\nci summary:");
+    for line in &summary {
+        eprintln!("{line}");
+    }
+    match failure {
+        Some(name) => Err(format!("ci failed at step `{name}`")),
+        None => {
+            eprintln!("ci: all steps passed");
+            Ok(())
+        }
+    }
+}
+
+fn fmt() -> Result {
+    run(cargo().args(["fmt", "--all", "--check"]))
+}
+
+/// Clippy once per package, so a lint in one crate's feature set cannot hide behind another's.
+fn clippy() -> Result {
+    for package in workspace_packages()? {
+        run(cargo().args([
+            "clippy",
+            "--package",
+            &package,
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    // The no_std face of the token crate, on its own so feature unification cannot hide std.
+    run(cargo().args([
+        "clippy",
+        "--package",
+        "livekit-auth",
+        "--no-default-features",
+        "--lib",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn test() -> Result {
+    run(cargo().args(["test", "--workspace", "--all-targets"]))
+}
+
+fn doctest() -> Result {
+    run(cargo().args(["test", "--workspace", "--doc"]))
+}
+
+fn rustdoc() -> Result {
+    run(cargo()
+        .args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))
+}
+
+/// Builds and runs a `#![no_std]` binary that links `livekit-auth` with default features off.
+/// If std crept into the dependency graph, the link fails with a duplicate `panic_impl` lang item.
+fn no_std() -> Result {
+    let example = workspace_root().join("examples/no_std_sign");
+    run(cargo()
+        .current_dir(&example)
+        .args(["run", "--release", "--quiet"]))
+}
+
+/// Package names of the workspace members: every directory under `crates/`, plus xtask.
+fn workspace_packages() -> Result<Vec<String>> {
+    let crates = workspace_root().join("crates");
+    let mut packages = Vec::new();
+    let entries =
+        std::fs::read_dir(&crates).map_err(|e| format!("reading {}: {e}", crates.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.join("Cargo.toml").is_file() {
+            if let Some(name) = path.file_name().and_then(|name| name.to_str()) {
+                packages.push(name.to_owned());
+            }
+        }
+    }
+    packages.sort();
+    packages.push("xtask".to_owned());
+    Ok(packages)
+}
