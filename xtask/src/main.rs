@@ -3,8 +3,10 @@
 //! Commands:
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench`: the benchmarks, printing one JSON object.
+//! - `protocol sync --version vX.Y.Z`: vendor the upstream LiveKit `.proto` files.
 
 mod ci;
+mod protocol;
 mod util;
 
 use std::process::ExitCode;
@@ -14,6 +16,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   ci        run every CI step in order, stopping at the first failure
   bench     run the benchmarks and print one JSON object
+  protocol sync --version vX.Y.Z
+            vendor the upstream LiveKit .proto files into protocol/
 ";
 
 fn main() -> ExitCode {
@@ -24,6 +28,7 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "ci" => ci::run_ci(rest),
+        "protocol" => protocol::run_protocol(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())
