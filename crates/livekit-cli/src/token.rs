@@ -1,0 +1,265 @@
+//! `livekit token create|verify|decode`.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use livekit_auth::{
+    AccessToken, ClaimGrants, Credentials, ParticipantKind, SipGrants, TokenVerifier, VideoGrants,
+    decode_unverified,
+};
+use serde::de::DeserializeOwned;
+
+use crate::Failure;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Mint an access token and print it.
+    #[command(after_help = "Examples:
+  livekit token create --identity alice --room my-room --join
+  livekit token create --video-grants '{\"roomAdmin\":true,\"room\":\"r1\"}' --ttl 10m
+  livekit token create --identity bot --kind agent --attributes '{\"team\":\"a\"}'")]
+    Create(CreateArgs),
+    /// Verify a token's signature and times, and print its claims as JSON.
+    #[command(after_help = "Examples:
+  livekit token verify eyJhbGciOi...
+  echo \"$TOKEN\" | livekit token verify -
+  livekit token verify --now 1800000000 \"$TOKEN\"")]
+    Verify(VerifyArgs),
+    /// Print a token's claims as JSON WITHOUT verifying anything.
+    Decode(DecodeArgs),
+}
+
+/// The API key and secret, from flags or the environment.
+#[derive(Debug, Args)]
+struct KeyArgs {
+    /// API key (the token's issuer).
+    #[arg(long, env = "LIVEKIT_API_KEY")]
+    api_key: Option<String>,
+    /// API secret.
+    #[arg(long, env = "LIVEKIT_API_SECRET", hide_env_values = true)]
+    api_secret: Option<String>,
+}
+
+impl KeyArgs {
+    fn credentials(&self) -> Result<Credentials, Failure> {
+        let key = self
+            .api_key
+            .as_deref()
+            .ok_or_else(|| Failure::usage("no api key: pass --api-key or set LIVEKIT_API_KEY"))?;
+        let secret = self.api_secret.as_deref().ok_or_else(|| {
+            Failure::usage("no api secret: pass --api-secret or set LIVEKIT_API_SECRET")
+        })?;
+        Credentials::new(key, secret).map_err(|error| Failure::usage(error.to_string()))
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// Participant identity (the `sub` claim).
+    #[arg(long)]
+    identity: Option<String>,
+    /// Participant display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Room the video grant applies to.
+    #[arg(long)]
+    room: Option<String>,
+    /// Grant roomJoin for --room.
+    #[arg(long)]
+    join: bool,
+    /// Time to live: seconds, or a number with s, m, h or d (default 6h).
+    #[arg(long, value_parser = parse_ttl)]
+    ttl: Option<Duration>,
+    /// Participant metadata.
+    #[arg(long)]
+    metadata: Option<String>,
+    /// Participant attributes, as a JSON object of strings.
+    #[arg(long, value_name = "JSON")]
+    attributes: Option<String>,
+    /// Participant kind: standard, ingress, egress, sip, agent, connector.
+    #[arg(long)]
+    kind: Option<String>,
+    /// LiveKit Cloud room preset.
+    #[arg(long)]
+    room_preset: Option<String>,
+    /// Room configuration, as the RoomConfiguration message in protojson.
+    #[arg(long, value_name = "JSON")]
+    room_config: Option<String>,
+    /// The video grant as its JSON object (camelCase or snake_case); --room and --join
+    /// are applied on top.
+    #[arg(long, value_name = "JSON")]
+    video_grants: Option<String>,
+    /// The SIP grant as its JSON object, for example '{"admin":true}'.
+    #[arg(long, value_name = "JSON")]
+    sip_grants: Option<String>,
+    /// Every claim at once, as the token payload's JSON (grants, name, kind, ...);
+    /// other flags are applied on top.
+    #[arg(long, value_name = "JSON")]
+    claims: Option<String>,
+    /// Sign at this Unix time instead of now.
+    #[arg(long, value_name = "UNIX")]
+    now: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// Verify at this Unix time instead of now.
+    #[arg(long, value_name = "UNIX")]
+    now: Option<u64>,
+    /// The token, or - to read it from standard input.
+    token: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecodeArgs {
+    /// The token, or - to read it from standard input.
+    token: String,
+}
+
+pub(crate) fn run(command: TokenCommand) -> Result<(), Failure> {
+    match command {
+        TokenCommand::Create(args) => create(args),
+        TokenCommand::Verify(args) => verify(args),
+        TokenCommand::Decode(args) => decode(args),
+    }
+}
+
+fn create(args: CreateArgs) -> Result<(), Failure> {
+    let credentials = args.keys.credentials()?;
+    let mut grants: ClaimGrants = match &args.claims {
+        Some(json) => parse_json("--claims", json)?,
+        None => ClaimGrants::default(),
+    };
+    if let Some(json) = &args.video_grants {
+        grants.video = Some(parse_json("--video-grants", json)?);
+    }
+    if let Some(json) = &args.sip_grants {
+        grants.sip = Some(parse_json::<SipGrants>("--sip-grants", json)?);
+    }
+    if args.room.is_some() || args.join {
+        let video = grants.video.get_or_insert_with(VideoGrants::default);
+        if let Some(room) = &args.room {
+            video.room.clone_from(room);
+        }
+        video.room_join |= args.join;
+    }
+    if let Some(identity) = args.identity {
+        grants.identity = identity;
+    }
+    if let Some(name) = args.name {
+        grants.name = name;
+    }
+    if let Some(metadata) = args.metadata {
+        grants.metadata = metadata;
+    }
+    if let Some(json) = &args.attributes {
+        grants.attributes = parse_json::<BTreeMap<String, String>>("--attributes", json)?;
+    }
+    if let Some(kind) = &args.kind {
+        grants.kind = Some(ParticipantKind::parse(kind));
+    }
+    if let Some(preset) = args.room_preset {
+        grants.room_preset = Some(preset);
+    }
+    if let Some(json) = &args.room_config {
+        grants.room_config = Some(parse_json("--room-config", json)?);
+    }
+    let mut token = AccessToken::from_grants(grants);
+    if let Some(ttl) = args.ttl {
+        token = token.with_ttl(ttl);
+    }
+    let signed = match args.now {
+        Some(now) => token.sign(&credentials, now),
+        None => token.sign_now(&credentials),
+    };
+    let jwt = signed.map_err(|error| Failure::usage(format!("cannot mint: {error}")))?;
+    println!("{jwt}");
+    Ok(())
+}
+
+fn verify(args: VerifyArgs) -> Result<(), Failure> {
+    let credentials = args.keys.credentials()?;
+    let token = read_token(&args.token)?;
+    let verifier = TokenVerifier::new(credentials);
+    let verified = match args.now {
+        Some(now) => verifier.verify(&token, now),
+        None => verifier.verify_now(&token),
+    };
+    let claims = verified.map_err(|error| Failure::operation(format!("invalid token: {error}")))?;
+    print_json(&claims)
+}
+
+fn decode(args: DecodeArgs) -> Result<(), Failure> {
+    let token = read_token(&args.token)?;
+    let claims = decode_unverified(&token)
+        .map_err(|error| Failure::operation(format!("cannot decode token: {error}")))?;
+    print_json(&claims)
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|error| Failure::operation(format!("cannot print claims: {error}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn read_token(argument: &str) -> Result<String, Failure> {
+    if argument != "-" {
+        return Ok(argument.trim().to_owned());
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|error| Failure::operation(format!("cannot read standard input: {error}")))?;
+    Ok(text.trim().to_owned())
+}
+
+fn parse_json<T: DeserializeOwned>(flag: &str, json: &str) -> Result<T, Failure> {
+    serde_json::from_str(json).map_err(|error| Failure::usage(format!("{flag}: {error}")))
+}
+
+/// Seconds, or a number followed by `s`, `m`, `h` or `d`.
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last() {
+        Some((index, unit @ ('s' | 'm' | 'h' | 'd'))) => (&text[..index], unit),
+        _ => (text, 's'),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 3600, 90s, 10m, 6h or 1d"))?;
+    let scale = match unit {
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => 1,
+    };
+    value
+        .checked_mul(scale)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is too long a duration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ttl;
+    use std::time::Duration;
+
+    #[test]
+    fn ttl_units() {
+        assert_eq!(parse_ttl("3600"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_ttl("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_ttl("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_ttl("6h"), Ok(Duration::from_secs(21_600)));
+        assert_eq!(parse_ttl("1d"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_ttl("h").is_err());
+        assert!(parse_ttl("ten").is_err());
+        assert!(parse_ttl("99999999999999999999d").is_err());
+    }
+}
