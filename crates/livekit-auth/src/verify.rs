@@ -147,9 +147,15 @@ pub fn body_sha256(body: &[u8]) -> alloc::string::String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body))
 }
 
+/// The token of an `Authorization` value: `Bearer <token>` (any case) or the bare token.
 fn strip_bearer(value: &str) -> &str {
-    match value.get(..7) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => value[7..].trim_start(),
+    match (value.get(..6), value.get(6..)) {
+        (Some(scheme), Some(rest))
+            if scheme.eq_ignore_ascii_case("bearer")
+                && (rest.is_empty() || rest.starts_with(char::is_whitespace)) =>
+        {
+            rest.trim_start()
+        }
         _ => value,
     }
 }
