@@ -13,7 +13,7 @@ use serde::de::{self, MapAccess};
 use serde::ser::SerializeMap as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::wire::{FieldsVisitor, ReadFields, claim_struct};
+use crate::wire::{FieldsVisitor, ReadFields, WriteJson, claim_struct};
 
 claim_struct! {
     /// Room-level permissions: the `video` claim.
@@ -298,14 +298,18 @@ pub(crate) struct OutgoingPayload<'a> {
     pub(crate) grants: &'a ClaimGrants,
 }
 
-impl Serialize for OutgoingPayload<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("iss", self.iss)?;
-        map.serialize_entry("nbf", &self.nbf)?;
-        map.serialize_entry("exp", &self.exp)?;
-        self.grants.write_fields(&mut map)?;
-        map.end()
+impl WriteJson for OutgoingPayload<'_> {
+    /// The same bytes `Claims` serializes to through serde: `iss`, `nbf`, `exp`, then the
+    /// grants in declaration order.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"iss\":");
+        self.iss.write_json(out);
+        out.extend_from_slice(b",\"nbf\":");
+        self.nbf.write_json(out);
+        out.extend_from_slice(b",\"exp\":");
+        self.exp.write_json(out);
+        self.grants.write_json_fields(out, &mut false);
+        out.push(b'}');
     }
 }
 
@@ -344,6 +348,12 @@ macro_rules! string_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl WriteJson for $name {
+            fn write_json(&self, out: &mut Vec<u8>) {
+                self.as_str().write_json(out);
             }
         }
 

