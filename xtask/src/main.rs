@@ -4,8 +4,10 @@
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench`: the benchmarks, printing one JSON object.
 //! - `protocol sync --version vX.Y.Z`: vendor the upstream LiveKit `.proto` files.
+//! - `codegen [--check]`: generate `livekit-proto` from `protocol/` (or check it is current).
 
 mod ci;
+mod codegen;
 mod protocol;
 mod util;
 
@@ -18,6 +20,9 @@ commands:
   bench     run the benchmarks and print one JSON object
   protocol sync --version vX.Y.Z
             vendor the upstream LiveKit .proto files into protocol/
+  codegen [--check]
+            generate crates/livekit-proto/src/generated from protocol/
+            (--check: fail if the checked-in code is stale)
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +33,7 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "ci" => ci::run_ci(rest),
+        "codegen" => codegen::run_codegen(rest),
         "protocol" => protocol::run_protocol(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
