@@ -14,6 +14,7 @@ const STEPS: &[Step] = &[
     ("doctest", doctest),
     ("rustdoc", rustdoc),
     ("no_std", no_std),
+    ("interop", interop),
 ];
 
 pub(crate) fn run_ci(args: &[String]) -> Result {
@@ -106,6 +107,11 @@ fn no_std() -> Result {
     run(cargo()
         .current_dir(&example)
         .args(["run", "--release", "--quiet"]))
+}
+
+/// Our tokens against the pinned Python and Node SDKs, both ways (installs them if needed).
+fn interop() -> Result {
+    crate::interop::run_interop(&[])
 }
 
 /// Package names of the workspace members: every directory under `crates/`, plus xtask.

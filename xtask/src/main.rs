@@ -5,9 +5,11 @@
 //! - `bench`: the benchmarks, printing one JSON object.
 //! - `protocol sync --version vX.Y.Z`: vendor the upstream LiveKit `.proto` files.
 //! - `codegen [--check]`: generate `livekit-proto` from `protocol/` (or check it is current).
+//! - `interop [--write-fixtures]`: our tokens against the Python and Node SDKs, both ways.
 
 mod ci;
 mod codegen;
+mod interop;
 mod protocol;
 mod util;
 
@@ -23,6 +25,9 @@ commands:
   codegen [--check]
             generate crates/livekit-proto/src/generated from protocol/
             (--check: fail if the checked-in code is stale)
+  interop [--write-fixtures]
+            check our tokens against the Python and Node LiveKit SDKs, both ways
+            (--write-fixtures: also refresh livekit-auth's peer token fixtures)
 ";
 
 fn main() -> ExitCode {
@@ -34,6 +39,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "ci" => ci::run_ci(rest),
         "codegen" => codegen::run_codegen(rest),
+        "interop" => interop::run_interop(rest),
         "protocol" => protocol::run_protocol(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
