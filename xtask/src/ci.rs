@@ -9,6 +9,7 @@ type Step = (&'static str, fn() -> Result);
 /// The steps, in the order they run. Later issues append their own.
 const STEPS: &[Step] = &[
     ("fmt", fmt),
+    ("codegen", codegen),
     ("clippy", clippy),
     ("test", test),
     ("doctest", doctest),
@@ -58,6 +59,11 @@ pub(crate) fn run_ci(args: &[String]) -> Result {
 
 fn fmt() -> Result {
     run(cargo().args(["fmt", "--all", "--check"]))
+}
+
+/// The checked-in `livekit-proto` generated code is what `protocol/` generates today.
+fn codegen() -> Result {
+    crate::codegen::run_codegen(&["--check".to_owned()])
 }
 
 /// Clippy once per package, so a lint in one crate's feature set cannot hide behind another's.
