@@ -128,10 +128,10 @@ fn workspace_packages() -> Result<Vec<String>> {
         std::fs::read_dir(&crates).map_err(|e| format!("reading {}: {e}", crates.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
-        if path.join("Cargo.toml").is_file() {
-            if let Some(name) = path.file_name().and_then(|name| name.to_str()) {
-                packages.push(name.to_owned());
-            }
+        if path.join("Cargo.toml").is_file()
+            && let Some(name) = path.file_name().and_then(|name| name.to_str())
+        {
+            packages.push(name.to_owned());
         }
     }
     packages.sort();

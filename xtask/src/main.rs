@@ -7,6 +7,10 @@
 //! - `codegen [--check]`: generate `livekit-proto` from `protocol/` (or check it is current).
 //! - `interop [--write-fixtures]`: our tokens against the Python and Node SDKs, both ways.
 
+// A std crate: `core::`/`alloc::` paths would buy nothing here.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+mod bench;
 mod ci;
 mod codegen;
 mod interop;
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match command.as_str() {
+        "bench" => bench::run(rest),
         "ci" => ci::run_ci(rest),
         "codegen" => codegen::run_codegen(rest),
         "interop" => interop::run_interop(rest),

@@ -1,5 +1,8 @@
 //! Minting and verification: vectors, round trips and every rejection path.
 
+// Tests and benches run on std; the no_std lints are for the library.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

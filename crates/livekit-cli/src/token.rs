@@ -20,7 +20,7 @@ pub(crate) enum TokenCommand {
   livekit token create --identity alice --room my-room --join
   livekit token create --video-grants '{\"roomAdmin\":true,\"room\":\"r1\"}' --ttl 10m
   livekit token create --identity bot --kind agent --attributes '{\"team\":\"a\"}'")]
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Verify a token's signature and times, and print its claims as JSON.
     #[command(after_help = "Examples:
   livekit token verify eyJhbGciOi...
@@ -124,7 +124,7 @@ pub(crate) struct DecodeArgs {
 
 pub(crate) fn run(command: TokenCommand) -> Result<(), Failure> {
     match command {
-        TokenCommand::Create(args) => create(args),
+        TokenCommand::Create(args) => create(*args),
         TokenCommand::Verify(args) => verify(args),
         TokenCommand::Decode(args) => decode(args),
     }
