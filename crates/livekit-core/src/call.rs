@@ -1,0 +1,227 @@
+//! One call, from first attempt to final answer, as a state machine that never does IO.
+//!
+//! A transport drives a [`Call`] with three moves: ask it for the next [`Step`], carry out
+//! that step (send an HTTP request, or sleep), and report the outcome. Everything else —
+//! building requests, parsing answers, deciding to retry, where and after how long, region
+//! discovery — happens in here, identically for every transport.
+
+use std::time::Duration;
+
+use crate::retry::{CallOptions, CallPlan, Decision};
+use crate::rpc::Rpc;
+use crate::{CallContext, Client, Error, TransportError};
+
+/// What the transport must do next.
+#[derive(Debug)]
+// A step lives for one loop turn; boxing the request would cost an allocation per attempt.
+#[allow(clippy::large_enum_variant)]
+pub enum Step {
+    /// Send this request, giving up on it after `timeout`, and report the outcome with
+    /// [`Call::on_response`].
+    Send {
+        /// The request.
+        request: http::Request<Vec<u8>>,
+        /// Its time budget.
+        timeout: Duration,
+    },
+    /// Wait this long, then ask for the next step.
+    Sleep(Duration),
+    /// The call is over: take the result with [`Call::finish`].
+    Done,
+}
+
+/// The readings a call needs from its surroundings at each step. The core never takes them
+/// itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clock {
+    /// Now, in Unix seconds (for minting service tokens).
+    pub unix_now: u64,
+    /// Now on a monotonic clock, from any fixed origin (for the region cache).
+    pub monotonic: Duration,
+    /// Time since the call started, on the same monotonic clock.
+    pub elapsed: Duration,
+    /// A random number in `[0, 1)`, for backoff jitter.
+    pub jitter: f64,
+}
+
+enum State<T> {
+    /// Ready to start the next attempt.
+    Ready,
+    /// Waiting for the response to an RPC attempt.
+    AwaitingRpc,
+    /// Waiting for the region list; the failure that prompted it waits for a decision.
+    AwaitingRegions(Error),
+    /// The region list arrived (or failed to: `None`); store it, then decide on the error.
+    RegionsFetched(Option<crate::retry::Regions>, Error),
+    /// The last attempt failed with this error; a decision is pending.
+    Failed(Error),
+    /// Finished.
+    Done(Result<T, Error>),
+}
+
+/// One call of RPC `R`.
+pub struct Call<'c, R: Rpc> {
+    client: &'c Client,
+    request: R::Request,
+    request_id: String,
+    plan: CallPlan,
+    state: State<R::Response>,
+}
+
+impl<'c, R: Rpc> Call<'c, R> {
+    /// A call of `request` through `client`. `request_id` goes in `X-Livekit-Request-Id`
+    /// on every attempt.
+    pub fn new(
+        client: &'c Client,
+        request: R::Request,
+        options: &CallOptions,
+        request_id: String,
+    ) -> Self {
+        Self {
+            client,
+            plan: CallPlan::new(client, &R::DESCRIPTOR, options),
+            request,
+            request_id,
+            state: State::Ready,
+        }
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// How many attempts have been made so far.
+    pub fn attempts(&self) -> u32 {
+        self.plan.attempts()
+    }
+
+    /// The next thing to do.
+    pub fn step(&mut self, clock: Clock) -> Step {
+        loop {
+            match std::mem::replace(&mut self.state, State::Ready) {
+                State::Ready => return self.start_attempt(clock),
+                State::Failed(error) => {
+                    match self.plan.after_failure(&error, clock.elapsed, clock.jitter) {
+                        Decision::GiveUp => self.state = State::Done(Err(error)),
+                        Decision::Retry { delay } => {
+                            self.state = State::Ready;
+                            return Step::Sleep(delay);
+                        }
+                        Decision::DiscoverRegions => {
+                            if let Some(regions) = self.client.cached_regions(clock.monotonic) {
+                                self.plan.set_regions(regions);
+                                self.state = State::Failed(error);
+                                continue;
+                            }
+                            let request = self
+                                .client
+                                .authorization(&R::required_grant(&self.request), clock.unix_now)
+                                .and_then(|authorization| {
+                                    self.client.build_regions_request(authorization)
+                                });
+                            match request {
+                                Ok(request) => {
+                                    self.state = State::AwaitingRegions(error);
+                                    return Step::Send {
+                                        request,
+                                        timeout: REGION_DISCOVERY_TIMEOUT,
+                                    };
+                                }
+                                Err(_) => {
+                                    self.plan.set_regions(Vec::new());
+                                    self.state = State::Failed(error);
+                                }
+                            }
+                        }
+                    }
+                }
+                State::RegionsFetched(regions, error) => {
+                    match regions {
+                        Some(regions) => {
+                            self.client.store_regions(&regions, clock.monotonic);
+                            self.plan.set_regions(regions.urls);
+                        }
+                        None => self.plan.set_regions(Vec::new()),
+                    }
+                    self.state = State::Failed(error);
+                }
+                state @ State::Done(_) => {
+                    self.state = state;
+                    return Step::Done;
+                }
+                state @ (State::AwaitingRpc | State::AwaitingRegions(_)) => {
+                    // The transport asked again without reporting; keep waiting.
+                    self.state = state;
+                    return Step::Done;
+                }
+            }
+        }
+    }
+
+    fn start_attempt(&mut self, clock: Clock) -> Step {
+        let Some(attempt) = self.plan.next_attempt(clock.elapsed) else {
+            let budget = self.plan.deadline().unwrap_or_default();
+            self.state = State::Done(Err(Error::DeadlineExceeded {
+                attempts: self.plan.attempts(),
+                budget,
+            }));
+            return Step::Done;
+        };
+        let context = CallContext {
+            now: clock.unix_now,
+            request_id: &self.request_id,
+            target: attempt.target.as_ref(),
+            remaining: attempt.remaining,
+        };
+        match self.client.build_request::<R>(&self.request, &context) {
+            Ok(request) => {
+                self.state = State::AwaitingRpc;
+                Step::Send {
+                    request,
+                    timeout: attempt.timeout,
+                }
+            }
+            Err(error) => {
+                self.state = State::Done(Err(error));
+                Step::Done
+            }
+        }
+    }
+
+    /// Reports the outcome of the last [`Step::Send`].
+    pub fn on_response(&mut self, outcome: Result<http::Response<Vec<u8>>, TransportError>) {
+        match std::mem::replace(&mut self.state, State::Ready) {
+            State::AwaitingRpc => {
+                self.state = match outcome {
+                    Ok(response) => {
+                        match self.client.parse_response::<R, _>(&response, &self.request_id) {
+                            Ok(message) => State::Done(Ok(message)),
+                            Err(error) => State::Failed(error),
+                        }
+                    }
+                    Err(error) => State::Failed(Error::Transport(error)),
+                };
+            }
+            State::AwaitingRegions(error) => {
+                // Discovery is best effort: any failure means "no other regions".
+                let regions = outcome
+                    .ok()
+                    .and_then(|response| self.client.parse_regions(&response).ok());
+                self.state = State::RegionsFetched(regions, error);
+            }
+            other => self.state = other,
+        }
+    }
+
+    /// The result, once [`Step::Done`] was returned.
+    pub fn finish(self) -> Result<R::Response, Error> {
+        match self.state {
+            State::Done(result) => result,
+            _ => Err(Error::Build("the call was finished before it was done".into())),
+        }
+    }
+}
+
+/// Region discovery must not stall a failing call for long.
+const REGION_DISCOVERY_TIMEOUT: Duration = Duration::from_secs(2);

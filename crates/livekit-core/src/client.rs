@@ -1,0 +1,316 @@
+//! The sans-IO client: configuration, credentials, the service-token cache, and the one
+//! generic build/parse pair every RPC goes through.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use livekit_auth::{AccessToken, Credentials};
+use prost::Message as _;
+
+use crate::response;
+use crate::retry::RetryPolicy;
+use crate::rpc::{RequiredGrant, Rpc};
+use crate::{BaseUrl, Error};
+
+/// The header carrying the caller's request id, the same on every retry of one call.
+pub const REQUEST_ID_HEADER: &str = "x-livekit-request-id";
+
+/// The header carrying the remaining time budget to the server, when enabled.
+pub const TWIRP_TIMEOUT_HEADER: &str = "x-twirp-timeout-ms";
+
+/// The `User-Agent` of every request: `livekit-rust/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("livekit-rust/", env!("CARGO_PKG_VERSION"));
+
+/// How the client authenticates.
+#[derive(Clone)]
+pub enum Auth {
+    /// Mint a short-lived service token per grant, signed with these credentials.
+    Credentials(Credentials),
+    /// Send this pre-signed token verbatim on every call; it must carry every grant needed.
+    Token(PresignedToken),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Credentials(credentials) => f.debug_tuple("Credentials").field(credentials).finish(),
+            Self::Token(token) => f.debug_tuple("Token").field(token).finish(),
+        }
+    }
+}
+
+/// A pre-signed token; redacted in `Debug`.
+#[derive(Clone)]
+pub struct PresignedToken(HeaderValue);
+
+impl PresignedToken {
+    /// Wraps a token; it must be a valid header value (no control characters).
+    pub fn new(token: &str) -> Result<Self, Error> {
+        let token = token.trim();
+        let token = token.strip_prefix("Bearer ").unwrap_or(token);
+        if token.is_empty() {
+            return Err(Error::Config("the pre-signed token is empty".into()));
+        }
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| Error::Config("the pre-signed token has characters a header cannot carry".into()))?;
+        value.set_sensitive(true);
+        Ok(Self(value))
+    }
+}
+
+impl fmt::Debug for PresignedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PresignedToken(<redacted>)")
+    }
+}
+
+/// Settings of a [`Client`]; every value is valid, so the fields are public.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// The time budget of one attempt, overriding each RPC's default when set.
+    pub attempt_timeout: Option<Duration>,
+    /// Retries and failover.
+    pub retry: RetryPolicy,
+    /// Send the remaining budget to the server in `X-Twirp-Timeout-Ms`.
+    pub send_timeout_header: bool,
+    /// How long minted service tokens live (default 10 minutes).
+    pub service_token_ttl: Duration,
+    /// How many distinct service tokens to keep (one per grant set; room-scoped grants make
+    /// one per room). When full, expired entries go first, then the whole cache.
+    pub token_cache_capacity: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            attempt_timeout: None,
+            retry: RetryPolicy::default(),
+            send_timeout_header: false,
+            service_token_ttl: Duration::from_secs(600),
+            token_cache_capacity: 1024,
+        }
+    }
+}
+
+/// What a single call adds to a request: the time and the request id, which the core never
+/// makes up itself.
+#[derive(Debug, Clone, Copy)]
+pub struct CallContext<'a> {
+    /// Now, in Unix seconds: service tokens are minted (or reused) at this time.
+    pub now: u64,
+    /// The request id for `X-Livekit-Request-Id`, the same on every attempt of one call.
+    pub request_id: &'a str,
+    /// The server to send this attempt to, when it is not the configured one (failover).
+    pub target: Option<&'a BaseUrl>,
+    /// The remaining budget, sent in `X-Twirp-Timeout-Ms` when the option is on.
+    pub remaining: Option<Duration>,
+}
+
+/// The sans-IO LiveKit API client.
+///
+/// It never opens a socket, reads the clock or the environment, or draws random numbers:
+/// it turns a request message into an [`http::Request`] and an [`http::Response`] back into
+/// a message or an [`Error`]. Transports (`livekit-hyper`, `livekit-ureq`, or your own)
+/// move the bytes. It is `Send + Sync`; share one per server.
+///
+/// ```
+/// use livekit_auth::Credentials;
+/// use livekit_core::{CallContext, Client, rpc};
+///
+/// let client = Client::new("http://127.0.0.1:7880", Credentials::new("devkey", "secret")?)?;
+/// let request = livekit_proto::CreateRoomRequest { name: "my-room".into(), ..Default::default() };
+/// let call = CallContext { now: 1_800_000_000, request_id: "req-1", target: None, remaining: None };
+/// let http_request = client.build_request::<rpc::CreateRoom>(&request, &call)?;
+/// assert_eq!(http_request.uri(), "http://127.0.0.1:7880/twirp/livekit.RoomService/CreateRoom");
+///
+/// let response = http::Response::builder().status(200).body(Vec::new())?;
+/// let room = client.parse_response::<rpc::CreateRoom, _>(&response, "req-1")?;
+/// assert_eq!(room, livekit_proto::Room::default());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Client {
+    base: BaseUrl,
+    auth: Auth,
+    options: ClientOptions,
+    user_agent: HeaderValue,
+    tokens: Mutex<HashMap<RequiredGrant, CachedToken>>,
+    /// The Cloud region list and when it expires, on the transport's monotonic clock.
+    regions: Mutex<Option<(Vec<BaseUrl>, Duration)>>,
+}
+
+#[derive(Clone)]
+struct CachedToken {
+    header: HeaderValue,
+    expires_at: u64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("auth", &self.auth)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for the server at `url` (`http`, `https`, `ws` or `wss`) that signs its own
+    /// service tokens.
+    pub fn new(url: &str, credentials: Credentials) -> Result<Self, Error> {
+        Self::with_auth(BaseUrl::parse(url)?, Auth::Credentials(credentials), ClientOptions::default())
+    }
+
+    /// A client that sends a pre-signed `token` verbatim on every call.
+    pub fn with_token(url: &str, token: &str) -> Result<Self, Error> {
+        Self::with_auth(
+            BaseUrl::parse(url)?,
+            Auth::Token(PresignedToken::new(token)?),
+            ClientOptions::default(),
+        )
+    }
+
+    /// A client from its parts.
+    pub fn with_auth(base: BaseUrl, auth: Auth, options: ClientOptions) -> Result<Self, Error> {
+        let user_agent = HeaderValue::from_str(&options.user_agent)
+            .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
+        if options.service_token_ttl < Duration::from_secs(120) {
+            return Err(Error::Config(
+                "service tokens must live at least 120 s, so a cached one outlives its call".into(),
+            ));
+        }
+        Ok(Self {
+            base,
+            auth,
+            options,
+            user_agent,
+            tokens: Mutex::new(HashMap::new()),
+            regions: Mutex::new(None),
+        })
+    }
+
+    /// The same client with other options (the token cache starts empty).
+    pub fn with_options(self, options: ClientOptions) -> Result<Self, Error> {
+        Self::with_auth(self.base, self.auth, options)
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// The authentication in use.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The `Authorization` header value for a call needing `grant` at `now`: a cached
+    /// service token when one has at least a quarter of its life left, else a fresh one.
+    pub fn authorization(&self, grant: &RequiredGrant, now: u64) -> Result<HeaderValue, Error> {
+        let credentials = match &self.auth {
+            Auth::Token(token) => return Ok(token.0.clone()),
+            Auth::Credentials(credentials) => credentials,
+        };
+        let ttl = self.options.service_token_ttl.as_secs();
+        let refresh_margin = ttl / 4;
+        {
+            let cache = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(cached) = cache.get(grant)
+                && cached.expires_at.saturating_sub(now) > refresh_margin
+            {
+                return Ok(cached.header.clone());
+            }
+        }
+        let jwt = AccessToken::from_grants(grant.to_claims())
+            .with_ttl(self.options.service_token_ttl)
+            .sign(credentials, now)
+            .map_err(|error| Error::Build(format!("cannot mint a service token: {error}")))?;
+        let mut header = HeaderValue::try_from(format!("Bearer {jwt}"))
+            .map_err(|_| Error::Build("the service token is not a valid header value".into()))?;
+        header.set_sensitive(true);
+        let mut cache = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= self.options.token_cache_capacity && !cache.contains_key(grant) {
+            cache.retain(|_, cached| cached.expires_at.saturating_sub(now) > refresh_margin);
+            if cache.len() >= self.options.token_cache_capacity {
+                cache.clear();
+            }
+        }
+        cache.insert(
+            grant.clone(),
+            CachedToken {
+                header: header.clone(),
+                expires_at: now.saturating_add(ttl),
+            },
+        );
+        Ok(header)
+    }
+
+    /// The cached region list, if it has not expired at `monotonic_now`.
+    pub(crate) fn cached_regions(&self, monotonic_now: Duration) -> Option<Vec<BaseUrl>> {
+        let cache = self.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (urls, expires) = cache.as_ref()?;
+        (monotonic_now < *expires).then(|| urls.clone())
+    }
+
+    /// Caches a region list for its `max-age` (a zero max-age is not cached).
+    pub(crate) fn store_regions(&self, regions: &crate::retry::Regions, monotonic_now: Duration) {
+        if regions.max_age.is_zero() {
+            return;
+        }
+        let mut cache = self.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *cache = Some((regions.urls.clone(), monotonic_now.saturating_add(regions.max_age)));
+    }
+
+    /// Builds the HTTP request of one attempt of RPC `R`:
+    /// `POST {base}/twirp/livekit.{Service}/{Method}` with the protobuf body, the least-grant
+    /// token, `Content-Type: application/protobuf`, `User-Agent` and `X-Livekit-Request-Id`.
+    pub fn build_request<R: Rpc>(
+        &self,
+        request: &R::Request,
+        call: &CallContext<'_>,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        let descriptor = &R::DESCRIPTOR;
+        let base = call.target.unwrap_or(&self.base);
+        let authorization = self.authorization(&R::required_grant(request), call.now)?;
+        let request_id = HeaderValue::from_str(call.request_id)
+            .map_err(|_| Error::Build("the request id is not a valid header value".into()))?;
+        let mut builder = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(base.rpc_url(descriptor.service, descriptor.method))
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/protobuf"))
+            .header(AUTHORIZATION, authorization)
+            .header(USER_AGENT, self.user_agent.clone())
+            .header(REQUEST_ID_HEADER, request_id);
+        if self.options.send_timeout_header
+            && let Some(remaining) = call.remaining
+        {
+            let millis = remaining.as_millis().max(1);
+            builder = builder.header(TWIRP_TIMEOUT_HEADER, millis.to_string());
+        }
+        builder
+            .body(request.encode_to_vec())
+            .map_err(|error| Error::Build(format!("invalid request for {}: {error}", descriptor.name)))
+    }
+
+    /// Parses the response to one attempt of RPC `R`: the message on 200, otherwise the
+    /// server's error with nothing lost. `request_id` is the one the attempt was sent with.
+    pub fn parse_response<R: Rpc, B: AsRef<[u8]>>(
+        &self,
+        response: &http::Response<B>,
+        request_id: &str,
+    ) -> Result<R::Response, Error> {
+        response::parse::<R, B>(response, request_id)
+    }
+}

@@ -1,0 +1,427 @@
+//! The crate's one error type, by phase, and the server's error in full.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Everything that can go wrong with a server API call, by the phase it happened in.
+///
+/// The type is the same whatever transport carried the call: transport failures are boxed.
+/// No variant ever carries a token or a secret.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client is misconfigured: a URL without scheme or host, missing credentials, a
+    /// `https` URL with no TLS compiled in. Fix the configuration; retrying will not help.
+    Config(String),
+    /// The request could not be built: a service token could not be minted, or the request
+    /// violates a rule the server would reject anyway.
+    Build(String),
+    /// The request did not get an HTTP response: connection refused, DNS, TLS, reset,
+    /// timeout, an oversized body.
+    Transport(TransportError),
+    /// The server (or a proxy in front of it) answered with a status other than 200.
+    Server(Box<ServerError>),
+    /// The server answered 200 but the body is not the expected protobuf message.
+    Decode(DecodeError),
+    /// A webhook was refused: bad signature, wrong body, or not an event.
+    Webhook(crate::WebhookError),
+    /// The call's overall deadline passed before it could finish.
+    DeadlineExceeded {
+        /// How many attempts were made.
+        attempts: u32,
+        /// The overall budget that ran out.
+        budget: Duration,
+    },
+}
+
+impl Error {
+    /// The server's error, when the server answered.
+    pub fn server(&self) -> Option<&ServerError> {
+        match self {
+            Self::Server(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// True when the server said the thing does not exist (Twirp `not_found`).
+    pub fn is_not_found(&self) -> bool {
+        self.server()
+            .is_some_and(|error| error.code == TwirpCode::NotFound)
+    }
+
+    /// True for failures that may succeed if tried again: transport failures, timeouts and
+    /// 502/503/504 answers (and Twirp `unavailable`).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport(_) | Self::DeadlineExceeded { .. } => true,
+            Self::Server(error) => error.is_retryable(),
+            Self::Config(_) | Self::Build(_) | Self::Decode(_) | Self::Webhook(_) => false,
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Server(error) => Some(error.status),
+            Self::Decode(_) => Some(200),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(message) => write!(f, "configuration error: {message}"),
+            Self::Build(message) => write!(f, "cannot build request: {message}"),
+            Self::Transport(error) => error.fmt(f),
+            Self::Server(error) => error.fmt(f),
+            Self::Decode(error) => error.fmt(f),
+            Self::Webhook(error) => error.fmt(f),
+            Self::DeadlineExceeded { attempts, budget } => write!(
+                f,
+                "deadline of {budget:?} exceeded after {attempts} attempt{}",
+                if *attempts == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Transport(error) => error
+                .source
+                .as_deref()
+                .map(|source| source as &(dyn std::error::Error + 'static)),
+            _ => None,
+        }
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(error: TransportError) -> Self {
+        Self::Transport(error)
+    }
+}
+
+impl From<ServerError> for Error {
+    fn from(error: ServerError) -> Self {
+        Self::Server(Box::new(error))
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(error: DecodeError) -> Self {
+        Self::Decode(error)
+    }
+}
+
+/// What kind of transport failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (refused, unreachable, DNS failure).
+    Connect,
+    /// TLS failed, or a `https` URL was used without a TLS backend.
+    Tls,
+    /// The attempt's time budget ran out.
+    Timeout,
+    /// The response body was larger than the configured cap.
+    BodyTooLarge,
+    /// The connection failed after the request may have been sent (reset, closed, I/O).
+    Io,
+    /// Anything else the transport reports.
+    Other,
+}
+
+/// A failure to get an HTTP response, from whichever transport made the call.
+#[derive(Debug)]
+pub struct TransportError {
+    /// What kind of failure.
+    pub kind: TransportErrorKind,
+    /// The URL of the attempt (never with credentials: the SDK puts none in URLs).
+    pub url: String,
+    /// Whether the request may have reached the server. `false` only when the transport is
+    /// sure it did not (for example, the connection was refused), which is what makes a
+    /// retry of an unsafe RPC safe.
+    pub request_sent: bool,
+    /// A human-readable description.
+    pub message: String,
+    /// The underlying error from the HTTP library, boxed so this type is the same for every
+    /// backend.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A transport error of `kind` for an attempt at `url`.
+    pub fn new(kind: TransportErrorKind, url: impl Into<String>, message: impl Into<String>) -> Self {
+        let request_sent = !matches!(kind, TransportErrorKind::Connect | TransportErrorKind::Tls);
+        Self {
+            kind,
+            url: url.into(),
+            request_sent,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying error.
+    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Overrides whether the request may have reached the server.
+    pub fn with_request_sent(mut self, sent: bool) -> Self {
+        self.request_sent = sent;
+        self
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TransportErrorKind::Connect => "cannot connect to",
+            TransportErrorKind::Tls => "tls failure with",
+            TransportErrorKind::Timeout => "timed out waiting for",
+            TransportErrorKind::BodyTooLarge => "response too large from",
+            TransportErrorKind::Io => "connection failed with",
+            TransportErrorKind::Other => "request failed to",
+        };
+        write!(f, "{what} {}", self.url)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// A Twirp error code, as the server writes it; unknown codes are kept as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TwirpCode {
+    /// `canceled`
+    Canceled,
+    /// `unknown`
+    Unknown,
+    /// `invalid_argument`
+    InvalidArgument,
+    /// `malformed`
+    Malformed,
+    /// `deadline_exceeded`
+    DeadlineExceeded,
+    /// `not_found`
+    NotFound,
+    /// `bad_route`: the server does not know this RPC (it may be older than this SDK).
+    BadRoute,
+    /// `already_exists`
+    AlreadyExists,
+    /// `permission_denied`: the token lacks a grant.
+    PermissionDenied,
+    /// `unauthenticated`: no token, or one that does not verify.
+    Unauthenticated,
+    /// `resource_exhausted`
+    ResourceExhausted,
+    /// `failed_precondition`
+    FailedPrecondition,
+    /// `aborted`
+    Aborted,
+    /// `out_of_range`
+    OutOfRange,
+    /// `unimplemented`
+    Unimplemented,
+    /// `internal`
+    Internal,
+    /// `unavailable`
+    Unavailable,
+    /// `dataloss`
+    DataLoss,
+    /// A code this version does not know, verbatim.
+    Other(String),
+}
+
+impl TwirpCode {
+    /// Parses a code as the server writes it.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "canceled" => Self::Canceled,
+            "unknown" => Self::Unknown,
+            "invalid_argument" => Self::InvalidArgument,
+            "malformed" => Self::Malformed,
+            "deadline_exceeded" => Self::DeadlineExceeded,
+            "not_found" => Self::NotFound,
+            "bad_route" => Self::BadRoute,
+            "already_exists" => Self::AlreadyExists,
+            "permission_denied" => Self::PermissionDenied,
+            "unauthenticated" => Self::Unauthenticated,
+            "resource_exhausted" => Self::ResourceExhausted,
+            "failed_precondition" => Self::FailedPrecondition,
+            "aborted" => Self::Aborted,
+            "out_of_range" => Self::OutOfRange,
+            "unimplemented" => Self::Unimplemented,
+            "internal" => Self::Internal,
+            "unavailable" => Self::Unavailable,
+            "dataloss" => Self::DataLoss,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The code as written on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Canceled => "canceled",
+            Self::Unknown => "unknown",
+            Self::InvalidArgument => "invalid_argument",
+            Self::Malformed => "malformed",
+            Self::DeadlineExceeded => "deadline_exceeded",
+            Self::NotFound => "not_found",
+            Self::BadRoute => "bad_route",
+            Self::AlreadyExists => "already_exists",
+            Self::PermissionDenied => "permission_denied",
+            Self::Unauthenticated => "unauthenticated",
+            Self::ResourceExhausted => "resource_exhausted",
+            Self::FailedPrecondition => "failed_precondition",
+            Self::Aborted => "aborted",
+            Self::OutOfRange => "out_of_range",
+            Self::Unimplemented => "unimplemented",
+            Self::Internal => "internal",
+            Self::Unavailable => "unavailable",
+            Self::DataLoss => "dataloss",
+            Self::Other(code) => code,
+        }
+    }
+
+    /// The code Twirp clients infer from an HTTP status when the body is not a Twirp error
+    /// (a proxy's page, plain text, nothing).
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            400 => Self::Internal,
+            401 => Self::Unauthenticated,
+            403 => Self::PermissionDenied,
+            404 => Self::BadRoute,
+            429 | 502 | 503 | 504 => Self::Unavailable,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+impl fmt::Display for TwirpCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The server's (or a proxy's) answer to a call that did not succeed. Nothing the response
+/// said is lost: status, Twirp code, message, metadata, request id, `Retry-After`, and for
+/// bodies that are not Twirp errors, the body text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerError {
+    /// The RPC, as `Service/Method`.
+    pub rpc: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// The Twirp code, from the body, or inferred from the status when the body is not a
+    /// Twirp error (see [`ServerError::is_twirp`]).
+    pub code: TwirpCode,
+    /// The error message: the Twirp `msg`, or the text of a non-Twirp body (trimmed, at most
+    /// 1 KiB).
+    pub message: String,
+    /// The Twirp `meta` map.
+    pub meta: BTreeMap<String, String>,
+    /// Whether the body was a Twirp error object.
+    pub is_twirp: bool,
+    /// The request id the call was sent with (`X-Livekit-Request-Id`).
+    pub request_id: Option<String>,
+    /// The server's `Retry-After`, in seconds form.
+    pub retry_after: Option<Duration>,
+}
+
+impl ServerError {
+    /// True when the server did not find the thing asked for.
+    pub fn is_not_found(&self) -> bool {
+        self.code == TwirpCode::NotFound
+    }
+
+    /// True for answers that may change if tried again: 502, 503, 504, and `unavailable`.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.status, 502..=504) || self.code == TwirpCode::Unavailable
+    }
+
+    /// True when the server does not know the RPC: `bad_route`, or a 404 without a Twirp
+    /// body. The server is probably older than this SDK.
+    pub fn is_unknown_rpc(&self) -> bool {
+        self.code == TwirpCode::BadRoute || (self.status == 404 && !self.is_twirp)
+    }
+
+    /// The SIP response code of a failed dial or transfer (`sip_status_code` in `meta`),
+    /// for example 486.
+    pub fn sip_status_code(&self) -> Option<u16> {
+        self.meta.get("sip_status_code")?.trim().parse().ok()
+    }
+
+    /// The SIP reason phrase of a failed dial or transfer (`sip_status`), e.g. "Busy Here".
+    pub fn sip_status(&self) -> Option<&str> {
+        self.meta.get("sip_status").map(String::as_str)
+    }
+
+    /// Why a SIP transfer failed (`sip_transfer_reason`).
+    pub fn sip_transfer_reason(&self) -> Option<&str> {
+        self.meta.get("sip_transfer_reason").map(String::as_str)
+    }
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {} {}", self.rpc, self.status, self.code)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(code) = self.meta.get("sip_status_code") {
+            write!(f, " (sip {code}")?;
+            if let Some(status) = self.sip_status() {
+                write!(f, " {status}")?;
+            }
+            f.write_str(")")?;
+        }
+        if self.is_unknown_rpc() {
+            f.write_str(" (the server does not know this rpc; it may be older than this sdk)")?;
+        } else if self.status == 401 {
+            f.write_str(" (check the api key and secret)")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+/// A 200 answer whose body is not the expected message. The body is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The RPC, as `Service/Method`.
+    pub rpc: &'static str,
+    /// The decoder's message.
+    pub message: String,
+    /// The body exactly as received.
+    pub body: Vec<u8>,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: cannot decode the {}-byte response: {}",
+            self.rpc,
+            self.body.len(),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for DecodeError {}

@@ -1,0 +1,82 @@
+//! Every LiveKit server API call, sans IO: this crate does no networking, reads no clock,
+//! no environment and no randomness. Those are inputs (`now`, a request id, jitter, the
+//! credentials), so every behaviour is testable with plain values.
+//!
+//! It turns request messages into [`http::Request`]s and [`http::Response`]s back into
+//! messages or [`Error`]s, and decides retries, backoff and region failover as a state
+//! machine ([`Call`]). Transports (`livekit-hyper` for async, `livekit-ureq` for blocking, or
+//! your own through [`Transport`] / [`BlockingTransport`]) only move bytes.
+//!
+//! - [`rpc`] describes every RPC once: types, least grant, idempotency, time budget.
+//! - [`Client`] holds the base URL, credentials, options and the service-token cache, and
+//!   owns the one generic build/parse pair.
+//! - [`RoomClient`], [`EgressClient`], [`IngressClient`], [`SipClient`],
+//!   [`AgentDispatchClient`] and [`ConnectorClient`] are typed sugar over [`Execute`],
+//!   shared by every transport.
+//! - [`WebhookReceiver`] verifies and decodes webhooks.
+//!
+//! ```
+//! use livekit_auth::Credentials;
+//! use livekit_core::{BlockingApi, Client, Environment, FnTransport};
+//! use livekit_proto::{Message as _, Room};
+//! use std::time::Duration;
+//!
+//! // A canned transport and a fixed environment, as a unit test would use.
+//! struct Fixed;
+//! impl Environment for Fixed {
+//!     fn unix_now(&self) -> u64 { 1_800_000_000 }
+//!     fn monotonic(&self) -> Duration { Duration::ZERO }
+//!     fn random(&self) -> u64 { 4 }
+//! }
+//! let transport = FnTransport::new(|request: http::Request<Vec<u8>>, _timeout| {
+//!     assert_eq!(request.uri().path(), "/twirp/livekit.RoomService/CreateRoom");
+//!     let room = Room { name: "my-room".into(), ..Default::default() };
+//!     Ok(http::Response::builder().status(200).body(room.encode_to_vec()).unwrap())
+//! });
+//!
+//! let client = Client::new("http://127.0.0.1:7880", Credentials::new("devkey", "secret")?)?;
+//! let api = BlockingApi::new(client, transport, Fixed);
+//! let room = livekit_core::RoomClient::new(&api).create_room(livekit_proto::CreateRoomRequest {
+//!     name: "my-room".into(),
+//!     ..Default::default()
+//! })?;
+//! assert_eq!(room.name, "my-room");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//!
+//! None: the crate is always sans IO. Conveniences that read the environment and the clock
+//! live in the transports.
+
+// A std crate: `core::`/`alloc::` paths would buy nothing here.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+mod call;
+mod client;
+mod error;
+mod response;
+mod retry;
+pub mod rpc;
+mod services;
+mod transport;
+mod url;
+mod webhook;
+
+pub use call::{Call, Clock, Step};
+pub use client::{
+    Auth, CallContext, Client, ClientOptions, DEFAULT_USER_AGENT, PresignedToken,
+    REQUEST_ID_HEADER, TWIRP_TIMEOUT_HEADER,
+};
+pub use error::{DecodeError, Error, ServerError, TransportError, TransportErrorKind, TwirpCode};
+pub use retry::{Attempt, CallOptions, CallPlan, Decision, Regions, RetryPolicy};
+pub use services::{
+    AgentDispatchClient, ConnectorClient, DEFAULT_RINGING_TIMEOUT, EgressClient, IngressClient,
+    RINGING_TIMEOUT_MARGIN, RoomClient, Services, SipClient, list_add, list_remove, list_set,
+};
+pub use transport::{
+    AsyncApi, BlockingApi, BlockingTransport, BoxFuture, Environment, Execute, FnTransport,
+    Transport, call_async, call_blocking,
+};
+pub use url::BaseUrl;
+pub use webhook::{WebhookError, WebhookEvent, WebhookEventKind, WebhookReceiver};

@@ -1,0 +1,311 @@
+//! Every RPC of the server API, described once.
+//!
+//! The list of RPCs (service, method, request and response types) comes from the protocol
+//! codegen ([`livekit_proto::for_each_rpc!`]); what the SDK adds per RPC (the least grant it
+//! needs, whether it is safe to repeat, its default time budget) is the `policy!` table
+//! below. An RPC that the codegen lists and the table does not is a compile error, so a new
+//! protocol version cannot slip in an RPC without those decisions being made.
+
+use std::time::Duration;
+
+use livekit_auth::{ClaimGrants, SipGrants, VideoGrants};
+
+/// The time budget of one attempt unless the RPC or the caller says otherwise: 10 s, as the
+/// reference SDK.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether an RPC may be sent again after a failure that may have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Idempotency {
+    /// Repeating it is harmless: reads, deletes, updates that set state.
+    Safe,
+    /// Repeating it may do the thing twice: creates, dials, egress starts, data and RPC
+    /// sends. Retried only when the request surely did not reach the server, unless the
+    /// caller opts in.
+    Unsafe,
+}
+
+/// The static description of one RPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct RpcDescriptor {
+    /// The service, without the `livekit.` package: `RoomService`.
+    pub service: &'static str,
+    /// The method: `CreateRoom`.
+    pub method: &'static str,
+    /// `Service/Method`, for messages and logs.
+    pub name: &'static str,
+    /// The URL path below the base URL: `/twirp/livekit.RoomService/CreateRoom`.
+    pub path: &'static str,
+    /// Whether repeating the call is harmless.
+    pub idempotency: Idempotency,
+    /// The default time budget of one attempt.
+    pub timeout: Duration,
+}
+
+/// The least permission an RPC needs, scoped to the request's room where the server allows
+/// it. Service tokens are minted with exactly this.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum RequiredGrant {
+    /// `video.roomCreate`: creating and deleting rooms, and the Connector calls.
+    RoomCreate,
+    /// `video.roomList`.
+    RoomList,
+    /// `video.roomRecord`: egress.
+    RoomRecord,
+    /// `video.ingressAdmin`.
+    IngressAdmin,
+    /// `video.roomAdmin` for one room.
+    RoomAdmin {
+        /// The room.
+        room: String,
+    },
+    /// `video.roomAdmin` for one room, and `video.destinationRoom` for another.
+    RoomAdminWithDestination {
+        /// The room the participant is in.
+        room: String,
+        /// The room it moves or is forwarded to.
+        destination_room: String,
+    },
+    /// `sip.admin`: trunks and dispatch rules.
+    SipAdmin,
+    /// `sip.call`: outbound calls.
+    SipCall,
+    /// `sip.call` and `video.roomAdmin` for one room: transfers.
+    SipCallInRoom {
+        /// The room of the participant being transferred.
+        room: String,
+    },
+}
+
+impl RequiredGrant {
+    /// The token claims that carry this grant and nothing more.
+    pub fn to_claims(&self) -> ClaimGrants {
+        let video = |grants: VideoGrants| Some(grants);
+        let mut claims = ClaimGrants::default();
+        match self {
+            Self::RoomCreate => {
+                claims.video = video(VideoGrants {
+                    room_create: true,
+                    ..VideoGrants::default()
+                });
+            }
+            Self::RoomList => {
+                claims.video = video(VideoGrants {
+                    room_list: true,
+                    ..VideoGrants::default()
+                });
+            }
+            Self::RoomRecord => {
+                claims.video = video(VideoGrants {
+                    room_record: true,
+                    ..VideoGrants::default()
+                });
+            }
+            Self::IngressAdmin => {
+                claims.video = video(VideoGrants {
+                    ingress_admin: true,
+                    ..VideoGrants::default()
+                });
+            }
+            Self::RoomAdmin { room } => claims.video = video(VideoGrants::room_admin(room.clone())),
+            Self::RoomAdminWithDestination {
+                room,
+                destination_room,
+            } => {
+                claims.video = video(VideoGrants {
+                    destination_room: destination_room.clone(),
+                    ..VideoGrants::room_admin(room.clone())
+                });
+            }
+            Self::SipAdmin => {
+                claims.sip = Some(SipGrants {
+                    admin: true,
+                    call: false,
+                });
+            }
+            Self::SipCall => {
+                claims.sip = Some(SipGrants {
+                    admin: false,
+                    call: true,
+                });
+            }
+            Self::SipCallInRoom { room } => {
+                claims.video = video(VideoGrants::room_admin(room.clone()));
+                claims.sip = Some(SipGrants {
+                    admin: false,
+                    call: true,
+                });
+            }
+        }
+        claims
+    }
+}
+
+/// One RPC of the server API: its types and its policy. Implemented by the marker types in
+/// this module, one per RPC; sealed.
+pub trait Rpc: sealed::Sealed + Send + Sync + 'static {
+    /// The request message.
+    type Request: prost::Message + Default + Clone + Send + Sync + 'static;
+    /// The response message.
+    type Response: prost::Message + Default + Send + 'static;
+    /// The static description.
+    const DESCRIPTOR: RpcDescriptor;
+    /// The least grant `request` needs.
+    fn required_grant(request: &Self::Request) -> RequiredGrant;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The SDK's decisions per RPC: least grant (from the request), idempotency, time budget.
+macro_rules! policy {
+    (@grant $grant:ident) => { |_| RequiredGrant::$grant };
+    (@grant admin $($field:ident).+) => {
+        |request| RequiredGrant::RoomAdmin { room: request.$($field).+.clone() }
+    };
+
+    // RoomService
+    (RoomService, CreateRoom) => { (policy!(@grant RoomCreate), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, ListRooms) => { (policy!(@grant RoomList), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, DeleteRoom) => { (policy!(@grant RoomCreate), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, ListParticipants) => { (policy!(@grant admin room), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, GetParticipant) => { (policy!(@grant admin room), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, RemoveParticipant) => { (policy!(@grant admin room), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, MutePublishedTrack) => { (policy!(@grant admin room), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, UpdateParticipant) => { (policy!(@grant admin room), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, UpdateSubscriptions) => { (policy!(@grant admin room), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, SendData) => { (policy!(@grant admin room), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (RoomService, UpdateRoomMetadata) => { (policy!(@grant admin room), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (RoomService, ForwardParticipant) => {
+        (
+            |request: &livekit_proto::ForwardParticipantRequest| RequiredGrant::RoomAdminWithDestination {
+                room: request.room.clone(),
+                destination_room: request.destination_room.clone(),
+            },
+            Idempotency::Unsafe,
+            DEFAULT_TIMEOUT,
+        )
+    };
+    (RoomService, MoveParticipant) => {
+        (
+            |request: &livekit_proto::MoveParticipantRequest| RequiredGrant::RoomAdminWithDestination {
+                room: request.room.clone(),
+                destination_room: request.destination_room.clone(),
+            },
+            Idempotency::Unsafe,
+            DEFAULT_TIMEOUT,
+        )
+    };
+    (RoomService, PerformRpc) => { (policy!(@grant admin room), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+
+    // Egress: every call needs roomRecord; starts are not repeated.
+    (Egress, StartEgress) => { (policy!(@grant RoomRecord), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (Egress, UpdateLayout) => { (policy!(@grant RoomRecord), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (Egress, UpdateStream) => { (policy!(@grant RoomRecord), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (Egress, ListEgress) => { (policy!(@grant RoomRecord), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (Egress, StopEgress) => { (policy!(@grant RoomRecord), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (Egress, StartRoomCompositeEgress) => { (policy!(@grant RoomRecord), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (Egress, StartWebEgress) => { (policy!(@grant RoomRecord), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (Egress, StartParticipantEgress) => { (policy!(@grant RoomRecord), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (Egress, StartTrackCompositeEgress) => { (policy!(@grant RoomRecord), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (Egress, StartTrackEgress) => { (policy!(@grant RoomRecord), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+
+    // Ingress
+    (Ingress, CreateIngress) => { (policy!(@grant IngressAdmin), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (Ingress, UpdateIngress) => { (policy!(@grant IngressAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (Ingress, ListIngress) => { (policy!(@grant IngressAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (Ingress, DeleteIngress) => { (policy!(@grant IngressAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+
+    // SIP: trunks and rules need sip.admin; dialing needs sip.call.
+    (SIP, ListSIPTrunk) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, CreateSIPInboundTrunk) => { (policy!(@grant SipAdmin), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (SIP, CreateSIPOutboundTrunk) => { (policy!(@grant SipAdmin), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (SIP, UpdateSIPInboundTrunk) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, UpdateSIPOutboundTrunk) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, GetSIPInboundTrunk) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, GetSIPOutboundTrunk) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, ListSIPInboundTrunk) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, ListSIPOutboundTrunk) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, DeleteSIPTrunk) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, CreateSIPDispatchRule) => { (policy!(@grant SipAdmin), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (SIP, UpdateSIPDispatchRule) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, ListSIPDispatchRule) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, DeleteSIPDispatchRule) => { (policy!(@grant SipAdmin), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (SIP, CreateSIPParticipant) => { (policy!(@grant SipCall), Idempotency::Unsafe, DIAL_TIMEOUT) };
+    (SIP, TransferSIPParticipant) => {
+        (
+            |request: &livekit_proto::TransferSipParticipantRequest| RequiredGrant::SipCallInRoom {
+                room: request.room_name.clone(),
+            },
+            Idempotency::Unsafe,
+            DIAL_TIMEOUT,
+        )
+    };
+
+    // AgentDispatchService: room admin of the dispatch's room.
+    (AgentDispatchService, CreateDispatch) => { (policy!(@grant admin room), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (AgentDispatchService, DeleteDispatch) => { (policy!(@grant admin room), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (AgentDispatchService, ListDispatch) => { (policy!(@grant admin room), Idempotency::Safe, DEFAULT_TIMEOUT) };
+
+    // Connector
+    (Connector, DialWhatsAppCall) => { (policy!(@grant RoomCreate), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (Connector, DisconnectWhatsAppCall) => { (policy!(@grant RoomCreate), Idempotency::Safe, DEFAULT_TIMEOUT) };
+    (Connector, ConnectWhatsAppCall) => { (policy!(@grant RoomCreate), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (Connector, AcceptWhatsAppCall) => { (policy!(@grant RoomCreate), Idempotency::Unsafe, DIAL_TIMEOUT) };
+    (Connector, ConnectTwilioCall) => { (policy!(@grant RoomCreate), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+}
+
+/// The default budget of calls that wait for a phone to ring: the reference's default ring
+/// window (30 s) plus its 2 s margin. The SIP client raises it from the request's
+/// `ringing_timeout` when that is longer.
+pub const DIAL_TIMEOUT: Duration = Duration::from_secs(32);
+
+/// An RPC's policy with the grant closure typed by its request.
+macro_rules! policy_of {
+    ($service:ident, $method:ident, $request:path) => {{
+        let policy: (fn(&$request) -> RequiredGrant, Idempotency, Duration) =
+            policy!($service, $method);
+        policy
+    }};
+}
+
+/// Defines one marker type per RPC from the codegen's table.
+macro_rules! define_rpcs {
+    ($(($service:ident, $method:ident, $function:ident, $request:path, $response:path)),* $(,)?) => {
+        $(
+            #[doc = concat!(
+                "`", stringify!($service), "/", stringify!($method), "`: [`",
+                stringify!($request), "`] → [`", stringify!($response), "`]."
+            )]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub struct $method;
+
+            impl sealed::Sealed for $method {}
+
+            impl Rpc for $method {
+                type Request = $request;
+                type Response = $response;
+                const DESCRIPTOR: RpcDescriptor = RpcDescriptor {
+                    service: stringify!($service),
+                    method: stringify!($method),
+                    name: concat!(stringify!($service), "/", stringify!($method)),
+                    path: concat!("/twirp/livekit.", stringify!($service), "/", stringify!($method)),
+                    idempotency: policy_of!($service, $method, $request).1,
+                    timeout: policy_of!($service, $method, $request).2,
+                };
+
+                fn required_grant(request: &Self::Request) -> RequiredGrant {
+                    (policy_of!($service, $method, $request).0)(request)
+                }
+            }
+        )*
+
+        /// Every RPC's descriptor, in the protocol's order.
+        pub const ALL: &[RpcDescriptor] = &[$(<$method as Rpc>::DESCRIPTOR),*];
+    };
+}
+
+livekit_proto::for_each_rpc!(define_rpcs);
