@@ -28,7 +28,10 @@ pub(crate) fn run(args: &[String]) -> Result {
             .output()
             .map_err(|error| format!("could not run cargo bench: {error}"))?;
         if !output.status.success() {
-            return Err(format!("bench {package}/{bench} failed ({})", output.status));
+            return Err(format!(
+                "bench {package}/{bench} failed ({})",
+                output.status
+            ));
         }
         let stdout = String::from_utf8_lossy(&output.stdout);
         let line = stdout

@@ -195,7 +195,10 @@ impl<'c, R: Rpc> Call<'c, R> {
             State::AwaitingRpc => {
                 self.state = match outcome {
                     Ok(response) => {
-                        match self.client.parse_response::<R, _>(&response, &self.request_id) {
+                        match self
+                            .client
+                            .parse_response::<R, _>(&response, &self.request_id)
+                        {
                             Ok(message) => State::Done(Ok(message)),
                             Err(error) => State::Failed(error),
                         }
@@ -218,7 +221,9 @@ impl<'c, R: Rpc> Call<'c, R> {
     pub fn finish(self) -> Result<R::Response, Error> {
         match self.state {
             State::Done(result) => result,
-            _ => Err(Error::Build("the call was finished before it was done".into())),
+            _ => Err(Error::Build(
+                "the call was finished before it was done".into(),
+            )),
         }
     }
 }

@@ -36,7 +36,9 @@ pub enum Auth {
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Credentials(credentials) => f.debug_tuple("Credentials").field(credentials).finish(),
+            Self::Credentials(credentials) => {
+                f.debug_tuple("Credentials").field(credentials).finish()
+            }
             Self::Token(token) => f.debug_tuple("Token").field(token).finish(),
         }
     }
@@ -54,8 +56,9 @@ impl PresignedToken {
         if token.is_empty() {
             return Err(Error::Config("the pre-signed token is empty".into()));
         }
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| Error::Config("the pre-signed token has characters a header cannot carry".into()))?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Error::Config("the pre-signed token has characters a header cannot carry".into())
+        })?;
         value.set_sensitive(true);
         Ok(Self(value))
     }
@@ -165,7 +168,11 @@ impl Client {
     /// A client for the server at `url` (`http`, `https`, `ws` or `wss`) that signs its own
     /// service tokens.
     pub fn new(url: &str, credentials: Credentials) -> Result<Self, Error> {
-        Self::with_auth(BaseUrl::parse(url)?, Auth::Credentials(credentials), ClientOptions::default())
+        Self::with_auth(
+            BaseUrl::parse(url)?,
+            Auth::Credentials(credentials),
+            ClientOptions::default(),
+        )
     }
 
     /// A client that sends a pre-signed `token` verbatim on every call.
@@ -226,7 +233,10 @@ impl Client {
         let ttl = self.options.service_token_ttl.as_secs();
         let refresh_margin = ttl / 4;
         {
-            let cache = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let cache = self
+                .tokens
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(cached) = cache.get(grant)
                 && cached.expires_at.saturating_sub(now) > refresh_margin
             {
@@ -240,7 +250,10 @@ impl Client {
         let mut header = HeaderValue::try_from(format!("Bearer {jwt}"))
             .map_err(|_| Error::Build("the service token is not a valid header value".into()))?;
         header.set_sensitive(true);
-        let mut cache = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = self
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() >= self.options.token_cache_capacity && !cache.contains_key(grant) {
             cache.retain(|_, cached| cached.expires_at.saturating_sub(now) > refresh_margin);
             if cache.len() >= self.options.token_cache_capacity {
@@ -259,7 +272,10 @@ impl Client {
 
     /// The cached region list, if it has not expired at `monotonic_now`.
     pub(crate) fn cached_regions(&self, monotonic_now: Duration) -> Option<Vec<BaseUrl>> {
-        let cache = self.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cache = self
+            .regions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (urls, expires) = cache.as_ref()?;
         (monotonic_now < *expires).then(|| urls.clone())
     }
@@ -269,8 +285,14 @@ impl Client {
         if regions.max_age.is_zero() {
             return;
         }
-        let mut cache = self.regions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *cache = Some((regions.urls.clone(), monotonic_now.saturating_add(regions.max_age)));
+        let mut cache = self
+            .regions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *cache = Some((
+            regions.urls.clone(),
+            monotonic_now.saturating_add(regions.max_age),
+        ));
     }
 
     /// Builds the HTTP request of one attempt of RPC `R`:
@@ -289,7 +311,10 @@ impl Client {
         let mut builder = http::Request::builder()
             .method(http::Method::POST)
             .uri(base.rpc_url(descriptor.service, descriptor.method))
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/protobuf"))
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/protobuf"),
+            )
             .header(AUTHORIZATION, authorization)
             .header(USER_AGENT, self.user_agent.clone())
             .header(REQUEST_ID_HEADER, request_id);
@@ -299,9 +324,9 @@ impl Client {
             let millis = remaining.as_millis().max(1);
             builder = builder.header(TWIRP_TIMEOUT_HEADER, millis.to_string());
         }
-        builder
-            .body(request.encode_to_vec())
-            .map_err(|error| Error::Build(format!("invalid request for {}: {error}", descriptor.name)))
+        builder.body(request.encode_to_vec()).map_err(|error| {
+            Error::Build(format!("invalid request for {}: {error}", descriptor.name))
+        })
     }
 
     /// Parses the response to one attempt of RPC `R`: the message on 200, otherwise the

@@ -156,7 +156,11 @@ pub struct TransportError {
 
 impl TransportError {
     /// A transport error of `kind` for an attempt at `url`.
-    pub fn new(kind: TransportErrorKind, url: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: TransportErrorKind,
+        url: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let request_sent = !matches!(kind, TransportErrorKind::Connect | TransportErrorKind::Tls);
         Self {
             kind,
@@ -168,7 +172,10 @@ impl TransportError {
     }
 
     /// Attaches the underlying error.
-    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         self.source = Some(source.into());
         self
     }

@@ -164,7 +164,11 @@ impl CallPlan {
             return None;
         }
         let remaining = match self.deadline {
-            Some(deadline) => Some(deadline.checked_sub(elapsed).filter(|left| !left.is_zero())?),
+            Some(deadline) => Some(
+                deadline
+                    .checked_sub(elapsed)
+                    .filter(|left| !left.is_zero())?,
+            ),
             None => None,
         };
         self.attempts += 1;
@@ -197,9 +201,18 @@ impl CallPlan {
             return Decision::DiscoverRegions;
         }
         let exponent = self.attempts.saturating_sub(1).min(16);
-        let backoff = self.base_delay.saturating_mul(1 << exponent).min(self.max_delay);
-        let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 1.0 };
-        let mut delay = backoff.mul_f64(0.5 + jitter / 2.0).max(Duration::from_millis(1));
+        let backoff = self
+            .base_delay
+            .saturating_mul(1 << exponent)
+            .min(self.max_delay);
+        let jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let mut delay = backoff
+            .mul_f64(0.5 + jitter / 2.0)
+            .max(Duration::from_millis(1));
         if let Error::Server(server) = error
             && let Some(retry_after) = server.retry_after
         {
@@ -272,7 +285,10 @@ impl Client {
             .method(http::Method::GET)
             .uri(format!("{}/settings/regions", self.base_url().origin()))
             .header(AUTHORIZATION, authorization)
-            .header(USER_AGENT, HeaderValue::from_static(crate::client::DEFAULT_USER_AGENT))
+            .header(
+                USER_AGENT,
+                HeaderValue::from_static(crate::client::DEFAULT_USER_AGENT),
+            )
             .body(Vec::new())
             .map_err(|error| Error::Build(format!("invalid region request: {error}")))
     }

@@ -147,9 +147,23 @@ impl RequiredGrant {
 /// this module, one per RPC; sealed.
 pub trait Rpc: sealed::Sealed + Send + Sync + 'static {
     /// The request message.
-    type Request: prost::Message + Default + Clone + Send + Sync + 'static;
+    type Request: prost::Message
+        + std::fmt::Debug
+        + Default
+        + Clone
+        + PartialEq
+        + Send
+        + Sync
+        + 'static;
     /// The response message.
-    type Response: prost::Message + Default + Send + 'static;
+    type Response: prost::Message
+        + std::fmt::Debug
+        + Default
+        + Clone
+        + PartialEq
+        + Send
+        + Sync
+        + 'static;
     /// The static description.
     const DESCRIPTOR: RpcDescriptor;
     /// The least grant `request` needs.

@@ -178,7 +178,9 @@ impl<'a, E: Execute> SipClient<'a, E> {
     ) -> E::Output<'a, Result<proto::SipInboundTrunkInfo, Error>> {
         self.update_sip_inbound_trunk(proto::UpdateSipInboundTrunkRequest {
             sip_trunk_id: sip_trunk_id.to_owned(),
-            action: Some(proto::update_sip_inbound_trunk_request::Action::Update(update)),
+            action: Some(proto::update_sip_inbound_trunk_request::Action::Update(
+                update,
+            )),
         })
     }
 
@@ -190,7 +192,9 @@ impl<'a, E: Execute> SipClient<'a, E> {
     ) -> E::Output<'a, Result<proto::SipInboundTrunkInfo, Error>> {
         self.update_sip_inbound_trunk(proto::UpdateSipInboundTrunkRequest {
             sip_trunk_id: sip_trunk_id.to_owned(),
-            action: Some(proto::update_sip_inbound_trunk_request::Action::Replace(trunk)),
+            action: Some(proto::update_sip_inbound_trunk_request::Action::Replace(
+                trunk,
+            )),
         })
     }
 
@@ -202,7 +206,9 @@ impl<'a, E: Execute> SipClient<'a, E> {
     ) -> E::Output<'a, Result<proto::SipOutboundTrunkInfo, Error>> {
         self.update_sip_outbound_trunk(proto::UpdateSipOutboundTrunkRequest {
             sip_trunk_id: sip_trunk_id.to_owned(),
-            action: Some(proto::update_sip_outbound_trunk_request::Action::Update(update)),
+            action: Some(proto::update_sip_outbound_trunk_request::Action::Update(
+                update,
+            )),
         })
     }
 
@@ -214,7 +220,9 @@ impl<'a, E: Execute> SipClient<'a, E> {
     ) -> E::Output<'a, Result<proto::SipOutboundTrunkInfo, Error>> {
         self.update_sip_outbound_trunk(proto::UpdateSipOutboundTrunkRequest {
             sip_trunk_id: sip_trunk_id.to_owned(),
-            action: Some(proto::update_sip_outbound_trunk_request::Action::Replace(trunk)),
+            action: Some(proto::update_sip_outbound_trunk_request::Action::Replace(
+                trunk,
+            )),
         })
     }
 
@@ -226,7 +234,9 @@ impl<'a, E: Execute> SipClient<'a, E> {
     ) -> E::Output<'a, Result<proto::SipDispatchRuleInfo, Error>> {
         self.update_sip_dispatch_rule(proto::UpdateSipDispatchRuleRequest {
             sip_dispatch_rule_id: sip_dispatch_rule_id.to_owned(),
-            action: Some(proto::update_sip_dispatch_rule_request::Action::Update(update)),
+            action: Some(proto::update_sip_dispatch_rule_request::Action::Update(
+                update,
+            )),
         })
     }
 
@@ -238,7 +248,9 @@ impl<'a, E: Execute> SipClient<'a, E> {
     ) -> E::Output<'a, Result<proto::SipDispatchRuleInfo, Error>> {
         self.update_sip_dispatch_rule(proto::UpdateSipDispatchRuleRequest {
             sip_dispatch_rule_id: sip_dispatch_rule_id.to_owned(),
-            action: Some(proto::update_sip_dispatch_rule_request::Action::Replace(rule)),
+            action: Some(proto::update_sip_dispatch_rule_request::Action::Replace(
+                rule,
+            )),
         })
     }
 }

@@ -216,8 +216,14 @@ impl<T: Transport, E: Environment> Execute for AsyncApi<T, E> {
         options: CallOptions,
     ) -> BoxFuture<'a, Result<R::Response, Error>> {
         Box::pin(async move {
-            call_async::<R, _, _>(&self.client, &self.transport, &self.environment, request, &options)
-                .await
+            call_async::<R, _, _>(
+                &self.client,
+                &self.transport,
+                &self.environment,
+                request,
+                &options,
+            )
+            .await
         })
     }
 
@@ -282,7 +288,13 @@ impl<T: BlockingTransport, E: Environment> Execute for BlockingApi<T, E> {
         request: R::Request,
         options: CallOptions,
     ) -> Result<R::Response, Error> {
-        call_blocking::<R, _, _>(&self.client, &self.transport, &self.environment, request, &options)
+        call_blocking::<R, _, _>(
+            &self.client,
+            &self.transport,
+            &self.environment,
+            request,
+            &options,
+        )
     }
 
     fn map<'a, X: Send + 'a, U: Send + 'a>(output: X, f: impl FnOnce(X) -> U + Send + 'a) -> U

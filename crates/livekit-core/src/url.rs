@@ -50,9 +50,14 @@ impl BaseUrl {
             None => (rest, ""),
         };
         if authority.contains('@') {
-            return Err(invalid("credentials belong in the api key and secret, not the url"));
+            return Err(invalid(
+                "credentials belong in the api key and secret, not the url",
+            ));
         }
-        if authority.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if authority
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(invalid("the host contains whitespace"));
         }
         let (host, port) = split_port(authority).ok_or_else(|| invalid("the port is not valid"))?;
@@ -186,18 +191,36 @@ mod tests {
     #[test]
     fn normalisation_matrix() {
         let cases = [
-            ("http://localhost:7880", "http://localhost:7880/twirp/livekit.S/M"),
-            ("http://localhost:7880/", "http://localhost:7880/twirp/livekit.S/M"),
-            ("ws://localhost:7880", "http://localhost:7880/twirp/livekit.S/M"),
-            ("wss://x.livekit.cloud", "https://x.livekit.cloud/twirp/livekit.S/M"),
-            ("HTTPS://Example.COM", "https://example.com/twirp/livekit.S/M"),
+            (
+                "http://localhost:7880",
+                "http://localhost:7880/twirp/livekit.S/M",
+            ),
+            (
+                "http://localhost:7880/",
+                "http://localhost:7880/twirp/livekit.S/M",
+            ),
+            (
+                "ws://localhost:7880",
+                "http://localhost:7880/twirp/livekit.S/M",
+            ),
+            (
+                "wss://x.livekit.cloud",
+                "https://x.livekit.cloud/twirp/livekit.S/M",
+            ),
+            (
+                "HTTPS://Example.COM",
+                "https://example.com/twirp/livekit.S/M",
+            ),
             ("https://h/base", "https://h/base/twirp/livekit.S/M"),
             ("https://h/base//", "https://h/base/twirp/livekit.S/M"),
             ("https://h/a/b/", "https://h/a/b/twirp/livekit.S/M"),
             ("https://h/a%20b", "https://h/a%20b/twirp/livekit.S/M"),
             ("http://[::1]:7880", "http://[::1]:7880/twirp/livekit.S/M"),
             ("http://[::1]", "http://[::1]/twirp/livekit.S/M"),
-            ("  http://127.0.0.1:7880  ", "http://127.0.0.1:7880/twirp/livekit.S/M"),
+            (
+                "  http://127.0.0.1:7880  ",
+                "http://127.0.0.1:7880/twirp/livekit.S/M",
+            ),
         ];
         for (input, expected) in cases {
             let url = BaseUrl::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -226,7 +249,10 @@ mod tests {
         ] {
             let error = BaseUrl::parse(input).expect_err(input);
             let text = error.to_string();
-            assert!(text.starts_with("configuration error: invalid server url"), "{text}");
+            assert!(
+                text.starts_with("configuration error: invalid server url"),
+                "{text}"
+            );
         }
     }
 

@@ -1,0 +1,547 @@
+//! Whole calls over scripted transports: retries, backoff, unsafe RPCs, deadlines, region
+//! failover, and the typed clients on both the blocking and the async path.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use livekit_auth::Credentials;
+use livekit_core::rpc::{self, Rpc};
+use livekit_core::{
+    AsyncApi, BlockingApi, BlockingTransport, CallOptions, CallPlan, Client, Decision, Environment,
+    Error, RetryPolicy, Services, Transport, TransportError, TransportErrorKind,
+};
+use livekit_proto::{self as proto, Message as _};
+
+/// A fixed environment: the clock advances only through the transport's sleeps.
+#[derive(Debug, Default)]
+struct ScriptedTime {
+    now: Mutex<Duration>,
+}
+
+impl Environment for &ScriptedTime {
+    fn unix_now(&self) -> u64 {
+        1_800_000_000 + self.now.lock().unwrap().as_secs()
+    }
+    fn monotonic(&self) -> Duration {
+        *self.now.lock().unwrap()
+    }
+    fn random(&self) -> u64 {
+        u64::MAX / 2
+    }
+}
+
+type Outcome = Result<http::Response<Vec<u8>>, TransportError>;
+
+/// Answers requests from a script and records what was sent and slept.
+struct Scripted<'t> {
+    time: &'t ScriptedTime,
+    answers: Mutex<VecDeque<Outcome>>,
+    sent: Mutex<Vec<(http::Request<Vec<u8>>, Duration)>>,
+    slept: Mutex<Vec<Duration>>,
+}
+
+impl<'t> Scripted<'t> {
+    fn new(time: &'t ScriptedTime, answers: Vec<Outcome>) -> Self {
+        Self {
+            time,
+            answers: Mutex::new(answers.into()),
+            sent: Mutex::new(Vec::new()),
+            slept: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn answer(&self, request: http::Request<Vec<u8>>, timeout: Duration) -> Outcome {
+        self.sent.lock().unwrap().push((request, timeout));
+        self.answers
+            .lock()
+            .unwrap()
+            .pop_front()
+            .expect("the script ran out of answers")
+    }
+
+    fn urls(&self) -> Vec<String> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(request, _)| request.uri().to_string())
+            .collect()
+    }
+}
+
+impl BlockingTransport for Scripted<'_> {
+    fn send(&self, request: http::Request<Vec<u8>>, timeout: Duration) -> Outcome {
+        self.answer(request, timeout)
+    }
+    fn sleep(&self, duration: Duration) {
+        self.slept.lock().unwrap().push(duration);
+        *self.time.now.lock().unwrap() += duration;
+    }
+}
+
+impl Transport for Scripted<'_> {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> impl Future<Output = Outcome> + Send {
+        std::future::ready(self.answer(request, timeout))
+    }
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
+        BlockingTransport::sleep(self, duration);
+        std::future::ready(())
+    }
+}
+
+fn ok(message: &impl livekit_proto::Message) -> Outcome {
+    Ok(http::Response::builder()
+        .status(200)
+        .body(message.encode_to_vec())
+        .unwrap())
+}
+
+fn status(code: u16, body: &str) -> Outcome {
+    Ok(http::Response::builder()
+        .status(code)
+        .body(body.as_bytes().to_vec())
+        .unwrap())
+}
+
+fn refused() -> Outcome {
+    Err(TransportError::new(
+        TransportErrorKind::Connect,
+        "http://127.0.0.1:7880",
+        "connection refused",
+    ))
+}
+
+fn reset() -> Outcome {
+    Err(TransportError::new(
+        TransportErrorKind::Io,
+        "http://127.0.0.1:7880",
+        "connection reset",
+    ))
+}
+
+fn client(url: &str) -> Client {
+    Client::new(url, Credentials::new("devkey", "secret").unwrap()).unwrap()
+}
+
+/// Polls a future that never waits (the scripted transport answers at once).
+fn ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the scripted future should be ready"),
+    }
+}
+
+fn rooms(names: &[&str]) -> proto::ListRoomsResponse {
+    proto::ListRoomsResponse {
+        rooms: names
+            .iter()
+            .map(|name| proto::Room {
+                name: (*name).into(),
+                ..Default::default()
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_safe_rpc_is_retried_on_503_with_backoff_and_the_same_request_id() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![
+            status(503, r#"{"code":"unavailable","msg":"draining"}"#),
+            reset(),
+            ok(&rooms(&["a"])),
+        ],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    let response = api.room().list_rooms(Default::default()).unwrap();
+    assert_eq!(response.rooms[0].name, "a");
+
+    let sent = api.transport().sent.lock().unwrap();
+    assert_eq!(sent.len(), 3);
+    let ids: Vec<_> = sent
+        .iter()
+        .map(|(request, _)| request.headers()["x-livekit-request-id"].clone())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one request id per call"
+    );
+    assert_eq!(
+        sent[0].1,
+        Duration::from_secs(10),
+        "the default attempt budget"
+    );
+    // Backoff doubles from 200 ms, scaled by jitter (0.5 here gives 75%).
+    assert_eq!(
+        *api.transport().slept.lock().unwrap(),
+        [Duration::from_millis(150), Duration::from_millis(300)]
+    );
+}
+
+#[test]
+fn attempts_are_bounded_and_the_last_error_is_returned() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![
+            status(502, "bad gateway"),
+            status(502, "bad gateway"),
+            status(504, "gateway timeout"),
+        ],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    let error = api.room().list_rooms(Default::default()).unwrap_err();
+    assert_eq!(error.status(), Some(504));
+    assert_eq!(api.transport().sent.lock().unwrap().len(), 3);
+}
+
+#[test]
+fn client_errors_are_never_retried() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![status(400, r#"{"code":"invalid_argument","msg":"bad"}"#)],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    let error = api.room().list_rooms(Default::default()).unwrap_err();
+    assert_eq!(error.server().unwrap().message, "bad");
+    assert_eq!(api.transport().sent.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn a_sip_dial_is_never_sent_twice_once_it_may_have_reached_the_server() {
+    for first in [status(503, r#"{"code":"unavailable","msg":"x"}"#), reset()] {
+        let time = ScriptedTime::default();
+        let transport = Scripted::new(
+            &time,
+            vec![first, ok(&proto::SipParticipantInfo::default())],
+        );
+        let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+        let result = api.sip().create_sip_participant(Default::default());
+        assert!(result.is_err());
+        assert_eq!(
+            api.transport().sent.lock().unwrap().len(),
+            1,
+            "sent exactly once"
+        );
+    }
+}
+
+#[test]
+fn an_unsafe_rpc_is_retried_when_the_connection_was_refused() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![refused(), ok(&proto::SendDataResponse::default())],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    api.room()
+        .send_data(proto::SendDataRequest {
+            room: "r".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(api.transport().sent.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn an_unsafe_rpc_is_retried_when_the_caller_opts_in() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![reset(), ok(&proto::SendDataResponse::default())],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    api.room()
+        .with_options(CallOptions::default().with_retry_unsafe(true))
+        .send_data(Default::default())
+        .unwrap();
+    assert_eq!(api.transport().sent.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn dialing_budgets_follow_the_ring_window() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![
+            ok(&proto::SipParticipantInfo::default()),
+            ok(&proto::SipParticipantInfo::default()),
+            ok(&proto::well_known::Empty::default()),
+        ],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    api.sip()
+        .create_sip_participant(proto::CreateSipParticipantRequest {
+            wait_until_answered: true,
+            ringing_timeout: Some(proto::well_known::Duration {
+                seconds: 45,
+                nanos: 0,
+            }),
+            ..Default::default()
+        })
+        .unwrap();
+    api.sip()
+        .create_sip_participant(proto::CreateSipParticipantRequest {
+            wait_until_answered: true,
+            ..Default::default()
+        })
+        .unwrap();
+    api.sip()
+        .transfer_sip_participant(proto::TransferSipParticipantRequest {
+            room_name: "r".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let sent = api.transport().sent.lock().unwrap();
+    assert_eq!(sent[0].1, Duration::from_secs(47));
+    assert_eq!(sent[1].1, Duration::from_secs(32));
+    // The default ring window is pinned on the request, so the budget cannot drift.
+    let pinned = proto::CreateSipParticipantRequest::decode(sent[1].0.body().as_slice()).unwrap();
+    assert_eq!(pinned.ringing_timeout.unwrap().seconds, 30);
+    assert_eq!(sent[2].1, Duration::from_secs(32));
+}
+
+#[test]
+fn the_deadline_bounds_the_whole_call() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![
+            status(503, "busy"),
+            status(503, "busy"),
+            status(503, "busy"),
+        ],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    let error = api
+        .room()
+        .with_options(
+            CallOptions::default()
+                .with_deadline(Duration::from_millis(400))
+                .with_timeout(Duration::from_secs(30)),
+        )
+        .list_rooms(Default::default())
+        .unwrap_err();
+    let sent = api.transport().sent.lock().unwrap();
+    // The first attempt gets the whole deadline as its budget, never more.
+    assert_eq!(sent[0].1, Duration::from_millis(400));
+    // 150 ms of backoff fit; the next 300 ms would cross the deadline.
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].1, Duration::from_millis(250));
+    assert_eq!(error.status(), Some(503));
+}
+
+#[test]
+fn retry_after_stretches_the_delay() {
+    let time = ScriptedTime::default();
+    let busy = Ok(http::Response::builder()
+        .status(503)
+        .header("retry-after", "2")
+        .body(Vec::new())
+        .unwrap());
+    let transport = Scripted::new(&time, vec![busy, ok(&rooms(&[]))]);
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    api.room().list_rooms(Default::default()).unwrap();
+    assert_eq!(
+        *api.transport().slept.lock().unwrap(),
+        [Duration::from_secs(2)]
+    );
+}
+
+#[test]
+fn cloud_hosts_fail_over_to_other_regions() {
+    let time = ScriptedTime::default();
+    let regions = Ok(http::Response::builder()
+        .status(200)
+        .header("cache-control", "max-age=60")
+        .body(
+            br#"{"regions":[{"region":"r0","url":"https://project.livekit.cloud","distance":"0"},
+                {"region":"r1","url":"wss://r1.example.test","distance":"100"},
+                {"region":"r2","url":"https://r2.example.test","distance":"200"}]}"#
+                .to_vec(),
+        )
+        .unwrap());
+    let transport = Scripted::new(
+        &time,
+        vec![
+            status(502, r#"{"code":"unavailable","msg":"A down"}"#),
+            regions,
+            status(503, r#"{"code":"unavailable","msg":"B down"}"#),
+            ok(&rooms(&["from-C"])),
+        ],
+    );
+    let api = BlockingApi::new(client("wss://project.livekit.cloud/base"), transport, &time);
+    let response = api.room().list_rooms(Default::default()).unwrap();
+    assert_eq!(response.rooms[0].name, "from-C");
+    assert_eq!(
+        api.transport().urls(),
+        [
+            "https://project.livekit.cloud/base/twirp/livekit.RoomService/ListRooms",
+            "https://project.livekit.cloud/settings/regions",
+            "https://r1.example.test/twirp/livekit.RoomService/ListRooms",
+            "https://r2.example.test/twirp/livekit.RoomService/ListRooms",
+        ]
+    );
+    let sent = api.transport().sent.lock().unwrap();
+    assert_eq!(sent[1].0.method(), http::Method::GET);
+    assert!(sent[1].0.headers().contains_key("authorization"));
+}
+
+#[test]
+fn self_hosted_servers_retry_the_same_host_and_never_ask_for_regions() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(&time, vec![status(503, "x"), ok(&rooms(&[]))]);
+    let api = BlockingApi::new(client("https://livekit.example.com"), transport, &time);
+    api.room().list_rooms(Default::default()).unwrap();
+    assert_eq!(
+        api.transport().urls(),
+        [
+            "https://livekit.example.com/twirp/livekit.RoomService/ListRooms",
+            "https://livekit.example.com/twirp/livekit.RoomService/ListRooms",
+        ]
+    );
+}
+
+#[test]
+fn the_async_path_runs_the_same_machine() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![
+            status(503, r#"{"code":"unavailable","msg":"x"}"#),
+            ok(&proto::ListAgentDispatchResponse {
+                agent_dispatches: vec![proto::AgentDispatch {
+                    id: "AD_1".into(),
+                    agent_name: "helper".into(),
+                    room: "r".into(),
+                    ..Default::default()
+                }],
+            }),
+            ok(&proto::ListAgentDispatchResponse::default()),
+        ],
+    );
+    let api = AsyncApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    let dispatch = ready(api.agent_dispatch().get_dispatch("AD_1", "r")).unwrap();
+    assert_eq!(dispatch.unwrap().agent_name, "helper");
+    let missing = ready(api.agent_dispatch().get_dispatch("AD_2", "r")).unwrap();
+    assert!(missing.is_none());
+    assert_eq!(api.transport().sent.lock().unwrap().len(), 3);
+}
+
+#[test]
+fn the_plan_answers_from_plain_values() {
+    let client = client("http://127.0.0.1:7880");
+    let mut plan = CallPlan::new(
+        &client,
+        &rpc::ListRooms::DESCRIPTOR,
+        &CallOptions::default(),
+    );
+    let unavailable = Error::from(TransportError::new(
+        TransportErrorKind::Timeout,
+        "u",
+        "slow",
+    ));
+    let first = plan.next_attempt(Duration::ZERO).unwrap();
+    assert_eq!((first.number, first.timeout), (1, Duration::from_secs(10)));
+    // Jitter 0 gives half the backoff, jitter just under 1 nearly all of it; never zero.
+    assert_eq!(
+        plan.after_failure(&unavailable, Duration::ZERO, 0.0),
+        Decision::Retry {
+            delay: Duration::from_millis(100)
+        }
+    );
+    plan.next_attempt(Duration::from_millis(100)).unwrap();
+    assert_eq!(
+        plan.after_failure(&unavailable, Duration::from_millis(100), f64::NAN),
+        Decision::Retry {
+            delay: Duration::from_millis(400)
+        }
+    );
+    plan.next_attempt(Duration::from_millis(500)).unwrap();
+    assert_eq!(
+        plan.after_failure(&unavailable, Duration::from_millis(500), 0.5),
+        Decision::GiveUp
+    );
+    assert!(plan.next_attempt(Duration::from_secs(1)).is_none());
+
+    let mut options = client.options().clone();
+    let mut retry = RetryPolicy::default();
+    retry.base_delay = Duration::ZERO;
+    options.retry = retry;
+    let tiny = client.with_options(options).unwrap();
+    let mut plan = CallPlan::new(&tiny, &rpc::ListRooms::DESCRIPTOR, &CallOptions::default());
+    plan.next_attempt(Duration::ZERO).unwrap();
+    match plan.after_failure(&unavailable, Duration::ZERO, 0.0) {
+        Decision::Retry { delay } => assert!(!delay.is_zero()),
+        other => panic!("expected a retry, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_machine_never_exceeds_its_attempts_or_repeats_unsafe_calls() {
+    let client = client("http://127.0.0.1:7880");
+    let failures = [
+        Error::from(TransportError::new(TransportErrorKind::Io, "u", "reset")),
+        Error::from(TransportError::new(
+            TransportErrorKind::Connect,
+            "u",
+            "refused",
+        )),
+        Error::from(TransportError::new(
+            TransportErrorKind::Timeout,
+            "u",
+            "slow",
+        )),
+    ];
+    for attempts in 1..=5u32 {
+        for descriptor in rpc::ALL {
+            let options = CallOptions::default().with_max_attempts(attempts);
+            let mut plan = CallPlan::new(&client, descriptor, &options);
+            let mut made = 0;
+            let mut elapsed = Duration::ZERO;
+            while let Some(attempt) = plan.next_attempt(elapsed) {
+                made += 1;
+                let failure = &failures[made as usize % failures.len()];
+                if descriptor.idempotency == rpc::Idempotency::Unsafe
+                    && made > 1
+                    && attempt.number > 1
+                {
+                    // Only refused connections may lead here for unsafe calls.
+                    assert!(matches!(
+                        &failures[(made as usize - 1) % failures.len()],
+                        Error::Transport(t) if !t.request_sent
+                    ));
+                }
+                match plan.after_failure(failure, elapsed, 0.3) {
+                    Decision::Retry { delay } => {
+                        assert!(!delay.is_zero());
+                        elapsed += delay;
+                    }
+                    Decision::GiveUp => break,
+                    Decision::DiscoverRegions => panic!("not a cloud host"),
+                }
+            }
+            assert!(
+                made <= attempts,
+                "{} made {made} of {attempts}",
+                descriptor.name
+            );
+        }
+    }
+}

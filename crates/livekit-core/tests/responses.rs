@@ -1,0 +1,213 @@
+//! Response parsing over every body shape a server or a proxy produces.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+use std::time::Duration;
+
+use livekit_auth::Credentials;
+use livekit_core::rpc::{self, Rpc};
+use livekit_core::{Client, Error, ServerError, TwirpCode};
+use livekit_proto::{Message as _, Room};
+
+fn client() -> Client {
+    Client::new(
+        "http://127.0.0.1:7880",
+        Credentials::new("devkey", "secret").unwrap(),
+    )
+    .unwrap()
+}
+
+fn respond(status: u16, content_type: Option<&str>, body: &[u8]) -> http::Response<Vec<u8>> {
+    let mut builder = http::Response::builder().status(status);
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    builder.body(body.to_vec()).unwrap()
+}
+
+fn parse<R: Rpc>(response: &http::Response<Vec<u8>>) -> Result<R::Response, Error> {
+    client().parse_response::<R, _>(response, "req-7")
+}
+
+fn server_error<R: Rpc>(response: &http::Response<Vec<u8>>) -> ServerError {
+    match parse::<R>(response) {
+        Err(Error::Server(error)) => *error,
+        other => panic!("expected a server error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_200_decodes_the_message() {
+    let room = Room {
+        name: "r".into(),
+        num_participants: 3,
+        ..Room::default()
+    };
+    let response = respond(200, Some("application/protobuf"), &room.encode_to_vec());
+    assert_eq!(parse::<rpc::CreateRoom>(&response).unwrap(), room);
+    // An empty body is the empty message, which is valid protobuf.
+    let empty = respond(200, None, b"");
+    assert_eq!(parse::<rpc::CreateRoom>(&empty).unwrap(), Room::default());
+}
+
+#[test]
+fn a_truncated_body_is_a_decode_error_that_keeps_the_bytes() {
+    let room = Room {
+        name: "a-long-room-name".into(),
+        ..Room::default()
+    };
+    let mut body = room.encode_to_vec();
+    body.truncate(body.len() - 3);
+    match parse::<rpc::CreateRoom>(&respond(200, None, &body)) {
+        Err(Error::Decode(error)) => {
+            assert_eq!(error.body, body);
+            assert_eq!(error.rpc, "RoomService/CreateRoom");
+            assert!(error.to_string().contains("cannot decode"));
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    let html = respond(200, Some("text/html"), b"<html>captive portal</html>");
+    assert!(matches!(
+        parse::<rpc::ListRooms>(&html),
+        Err(Error::Decode(_))
+    ));
+}
+
+#[test]
+fn twirp_errors_keep_status_code_message_meta_and_request_id() {
+    let body = br#"{"code":"not_found","msg":"requested room does not exist","meta":{"room":"missing-room"}}"#;
+    let error = server_error::<rpc::DeleteRoom>(&respond(404, Some("application/json"), body));
+    assert_eq!(error.status, 404);
+    assert_eq!(error.code, TwirpCode::NotFound);
+    assert_eq!(error.message, "requested room does not exist");
+    assert_eq!(error.meta["room"], "missing-room");
+    assert_eq!(error.request_id.as_deref(), Some("req-7"));
+    assert!(error.is_twirp);
+    assert!(error.is_not_found());
+    assert!(!error.is_retryable());
+    assert_eq!(
+        error.to_string(),
+        "RoomService/DeleteRoom failed: 404 not_found: requested room does not exist [request req-7]"
+    );
+}
+
+#[test]
+fn a_twirp_body_is_read_whatever_the_content_type() {
+    // The reference SDK loses this one: it reads `unknown` and an empty message.
+    let body = br#"{"code": "invalid_argument", "msg": "identity is required"}"#;
+    for content_type in [Some("text/plain"), None, Some("application/octet-stream")] {
+        let error = server_error::<rpc::GetParticipant>(&respond(400, content_type, body));
+        assert_eq!(error.code, TwirpCode::InvalidArgument);
+        assert_eq!(error.message, "identity is required");
+    }
+}
+
+#[test]
+fn plain_text_html_and_empty_bodies_keep_the_status_and_the_text() {
+    // The real server answers a bad token in plain text.
+    let error = server_error::<rpc::ListRooms>(&respond(
+        401,
+        Some("text/plain; charset=utf-8"),
+        b"invalid token: eyJ..., error: go-jose/go-jose/jwt: validation failed, token is expired (exp)",
+    ));
+    assert_eq!(error.status, 401);
+    assert_eq!(error.code, TwirpCode::Unauthenticated);
+    assert!(!error.is_twirp);
+    assert!(error.message.starts_with("invalid token"));
+    assert!(error.to_string().contains("check the api key and secret"));
+
+    let error = server_error::<rpc::ListEgress>(&respond(
+        503,
+        Some("text/plain"),
+        b"upstream unavailable\n",
+    ));
+    assert_eq!(
+        (error.status, error.code.clone()),
+        (503, TwirpCode::Unavailable)
+    );
+    assert_eq!(error.message, "upstream unavailable");
+    assert!(error.is_retryable());
+
+    let html = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+    let error = server_error::<rpc::ListRooms>(&respond(502, Some("text/html"), html));
+    assert_eq!(error.status, 502);
+    assert!(error.message.contains("502 Bad Gateway"));
+    assert!(error.is_retryable());
+
+    let error = server_error::<rpc::ListRooms>(&respond(500, None, b""));
+    assert_eq!(
+        (error.status, error.code.clone(), error.message.as_str()),
+        (500, TwirpCode::Unknown, "")
+    );
+
+    let huge = vec![b'x'; 100_000];
+    let error = server_error::<rpc::ListRooms>(&respond(500, None, &huge));
+    assert!(error.message.len() <= 1024 + '…'.len_utf8());
+
+    let invalid_utf8 = [0xff, 0xfe, b'o', b'k'];
+    let error = server_error::<rpc::ListRooms>(&respond(500, None, &invalid_utf8));
+    assert!(error.message.ends_with("ok"));
+}
+
+#[test]
+fn unknown_rpcs_and_unknown_codes_say_what_they_are() {
+    let error = server_error::<rpc::DialWhatsAppCall>(&respond(
+        404,
+        Some("text/plain; charset=utf-8"),
+        b"404 page not found\n",
+    ));
+    assert!(error.is_unknown_rpc());
+    assert!(error.to_string().contains("may be older than this sdk"));
+
+    let bad_route = br#"{"code":"bad_route","msg":"no handler for path \"/twirp/livekit.SIP/CreateSIPTrunk\""}"#;
+    let error = server_error::<rpc::ListRooms>(&respond(404, Some("application/json"), bad_route));
+    assert!(error.is_unknown_rpc());
+
+    let future = br#"{"code":"quota_exceeded","msg":"slow down"}"#;
+    let error = server_error::<rpc::ListRooms>(&respond(429, Some("application/json"), future));
+    assert_eq!(error.code, TwirpCode::Other("quota_exceeded".into()));
+    assert_eq!(error.code.as_str(), "quota_exceeded");
+}
+
+#[test]
+fn sip_failures_expose_the_sip_status() {
+    let body = br#"{"code":"unavailable","msg":"sip call failed","meta":{"sip_status_code":"486","sip_status":"Busy Here","error_details":"callee busy"}}"#;
+    let error =
+        server_error::<rpc::CreateSIPParticipant>(&respond(503, Some("application/json"), body));
+    assert_eq!(error.sip_status_code(), Some(486));
+    assert_eq!(error.sip_status(), Some("Busy Here"));
+    assert_eq!(error.meta["error_details"], "callee busy");
+    assert!(error.to_string().contains("(sip 486 Busy Here)"));
+}
+
+#[test]
+fn retry_after_is_kept() {
+    let response = http::Response::builder()
+        .status(503)
+        .header("retry-after", "7")
+        .body(br#"{"code":"unavailable","msg":"draining"}"#.to_vec())
+        .unwrap();
+    let error = server_error::<rpc::ListRooms>(&response);
+    assert_eq!(error.retry_after, Some(Duration::from_secs(7)));
+    let unparseable = http::Response::builder()
+        .status(503)
+        .header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")
+        .body(Vec::new())
+        .unwrap();
+    assert_eq!(
+        server_error::<rpc::ListRooms>(&unparseable).retry_after,
+        None
+    );
+}
+
+#[test]
+fn error_predicates() {
+    let not_found = Error::from(server_error::<rpc::DeleteRoom>(&respond(
+        404,
+        None,
+        br#"{"code":"not_found","msg":"x"}"#,
+    )));
+    assert!(not_found.is_not_found());
+    assert!(!not_found.is_retryable());
+    assert_eq!(not_found.status(), Some(404));
+    assert!(not_found.server().is_some());
+}
