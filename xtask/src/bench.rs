@@ -9,7 +9,11 @@ use std::process::Stdio;
 use crate::util::{Result, cargo, workspace_root};
 
 /// `(package, bench target)` pairs, run in this order when their file exists.
-const BENCHES: &[(&str, &str)] = &[("livekit-auth", "auth"), ("livekit-proto", "proto")];
+const BENCHES: &[(&str, &str)] = &[
+    ("livekit-auth", "auth"),
+    ("livekit-proto", "proto"),
+    ("livekit-core", "core"),
+];
 
 pub(crate) fn run(args: &[String]) -> Result {
     if let Some(extra) = args.first() {
