@@ -1,7 +1,11 @@
 //! Client-side cost of a call and of a webhook, on one core; prints one JSON object.
 //!
 //! Run through `cargo xtask bench`.
-#![allow(missing_docs, clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+#![allow(
+    missing_docs,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -91,7 +95,11 @@ fn main() {
         .receive(body.as_bytes(), Some(&token), now)
         .expect("a valid webhook");
     let webhooks = per_second(budget, || {
-        black_box(receiver.receive(black_box(body.as_bytes()), Some(&token), now).ok());
+        black_box(
+            receiver
+                .receive(black_box(body.as_bytes()), Some(&token), now)
+                .ok(),
+        );
     });
 
     println!(
