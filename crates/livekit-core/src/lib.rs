@@ -46,8 +46,10 @@
 //!
 //! # Features
 //!
-//! None: the crate is always sans IO. Conveniences that read the environment and the clock
-//! live in the transports.
+//! - `system` (off): [`SystemEnvironment`] (the system clock and a random source) and
+//!   [`client_from_env`] (`LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`,
+//!   `LIVEKIT_TOKEN`), for transports to use. Without it nothing in the crate reads the
+//!   clock, the environment or a random source.
 
 // A std crate: `core::`/`alloc::` paths would buy nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
@@ -59,6 +61,8 @@ mod response;
 mod retry;
 pub mod rpc;
 mod services;
+#[cfg(feature = "system")]
+mod system;
 mod transport;
 mod url;
 mod webhook;
@@ -74,6 +78,8 @@ pub use services::{
     AgentDispatchClient, ConnectorClient, DEFAULT_RINGING_TIMEOUT, EgressClient, IngressClient,
     RINGING_TIMEOUT_MARGIN, RoomClient, Services, SipClient, list_add, list_remove, list_set,
 };
+#[cfg(feature = "system")]
+pub use system::{SystemEnvironment, client_from_env};
 pub use transport::{
     AsyncApi, BlockingApi, BlockingTransport, BoxFuture, Environment, Execute, FnTransport,
     Transport, call_async, call_blocking,

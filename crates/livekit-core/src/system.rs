@@ -1,0 +1,95 @@
+//! The real world, for transports: the system clock, randomness, and configuration from the
+//! environment. Only with the `system` feature; the rest of the crate never reads any of it.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use livekit_auth::Credentials;
+
+use crate::{Auth, BaseUrl, Client, ClientOptions, Environment, Error, PresignedToken};
+
+/// The process's clocks and a fast non-cryptographic random source.
+#[derive(Debug, Clone)]
+pub struct SystemEnvironment {
+    origin: Instant,
+    seed: u64,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Default for SystemEnvironment {
+    fn default() -> Self {
+        Self {
+            origin: Instant::now(),
+            // RandomState is seeded from the OS once per process.
+            seed: RandomState::new().build_hasher().finish(),
+        }
+    }
+}
+
+impl Environment for SystemEnvironment {
+    fn unix_now(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs())
+    }
+
+    fn monotonic(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    fn random(&self) -> u64 {
+        // SplitMix64 over a per-process seed and a global counter: unique per call, well
+        // spread, no locking.
+        let mut z = self.seed.wrapping_add(
+            COUNTER
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        );
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// Reads `LIVEKIT_URL` and either `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` or
+/// `LIVEKIT_TOKEN`, and builds a client; a missing or empty variable is a configuration
+/// error that names it.
+pub fn client_from_env(options: ClientOptions) -> Result<Client, Error> {
+    let read = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let url = read("LIVEKIT_URL").ok_or_else(|| Error::Config("LIVEKIT_URL is not set".into()))?;
+    let base = BaseUrl::parse(&url)?;
+    let auth = match (
+        read("LIVEKIT_API_KEY"),
+        read("LIVEKIT_API_SECRET"),
+        read("LIVEKIT_TOKEN"),
+    ) {
+        (Some(key), Some(secret), _) => Auth::Credentials(
+            Credentials::new(key, secret).map_err(|error| Error::Config(error.to_string()))?,
+        ),
+        (None, None, Some(token)) => Auth::Token(PresignedToken::new(&token)?),
+        (Some(_), None, _) => {
+            return Err(Error::Config(
+                "LIVEKIT_API_KEY is set but LIVEKIT_API_SECRET is not".into(),
+            ));
+        }
+        (None, Some(_), _) => {
+            return Err(Error::Config(
+                "LIVEKIT_API_SECRET is set but LIVEKIT_API_KEY is not".into(),
+            ));
+        }
+        (None, None, None) => {
+            return Err(Error::Config(
+                "set LIVEKIT_API_KEY and LIVEKIT_API_SECRET, or LIVEKIT_TOKEN".into(),
+            ));
+        }
+    };
+    Client::with_auth(base, auth, options)
+}

@@ -1,0 +1,236 @@
+//! The LiveKit server API, blocking, on [ureq]: for CLIs, jobs and scripts.
+//!
+//! This crate only moves bytes. Requests, responses, retries, timeouts and failover are
+//! decided by `livekit-core`; [`UreqTransport`] carries them out with ureq, status codes
+//! are never turned into errors (the body holds the Twirp error), and bodies are read with
+//! a size cap.
+//!
+//! ```no_run
+//! use livekit_ureq::LiveKitApi;
+//! use livekit_ureq::proto::CreateRoomRequest;
+//!
+//! let api = LiveKitApi::new("http://127.0.0.1:7880", "devkey", "secret")?;
+//! let room = api.room().create_room(CreateRoomRequest {
+//!     name: "my-room".into(),
+//!     ..Default::default()
+//! })?;
+//! println!("created {}", room.sid);
+//!
+//! match api.room().delete_room(livekit_ureq::proto::DeleteRoomRequest { room: "nope".into() }) {
+//!     Err(error) if error.is_not_found() => println!("no such room"),
+//!     other => { other?; }
+//! }
+//! # Ok::<(), livekit_ureq::Error>(())
+//! ```
+//!
+//! # Features
+//!
+//! - `rustls` (default): `https` with rustls and the webpki roots. Without a TLS feature, an
+//!   `https` URL is a configuration error at construction, never an opaque failure later.
+//! - `platform-verifier`: verify certificates with the operating system's verifier.
+
+// A std crate: `core::`/`alloc::` paths would buy nothing here.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+use std::io::ErrorKind;
+use std::time::{Duration, Instant};
+
+use livekit_auth::Credentials;
+use livekit_core::{
+    AgentDispatchClient, BlockingApi, BlockingTransport, Client, ClientOptions, ConnectorClient,
+    EgressClient, IngressClient, RoomClient, Services as _, SipClient, SystemEnvironment,
+    TransportError, TransportErrorKind,
+};
+
+pub use livekit_core::{CallOptions, Error, ServerError, TwirpCode};
+pub use livekit_proto as proto;
+
+/// The largest response body read by default: 16 MiB. A hostile or broken server cannot
+/// make the client buffer more.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A blocking [`BlockingTransport`] on a pooled, keep-alive ureq agent.
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+    max_response_bytes: u64,
+}
+
+impl Default for UreqTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UreqTransport {
+    /// A transport with its own agent (connection pool).
+    pub fn new() -> Self {
+        let config = ureq::Agent::config_builder()
+            // Non-2xx answers carry the Twirp error in their body: keep them as responses.
+            .http_status_as_error(false)
+            // Twirp never redirects; a redirect would lose the POST body and the token.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .user_agent(livekit_core::DEFAULT_USER_AGENT)
+            .build();
+        Self::with_agent(ureq::Agent::new_with_config(config))
+    }
+
+    /// A transport on an agent you configured (proxy, TLS, pool sizes). Keep
+    /// `http_status_as_error(false)` on it, or every server error loses its body.
+    pub fn with_agent(agent: ureq::Agent) -> Self {
+        Self {
+            agent,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// Sets the response body cap, in bytes.
+    pub fn with_max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+}
+
+impl BlockingTransport for UreqTransport {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let url = request.uri().to_string();
+        let started = Instant::now();
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(timeout))
+            .build();
+        let response = self
+            .agent
+            .run(request)
+            .map_err(|error| transport_error(error, &url))?;
+        let (parts, mut body) = response.into_parts();
+        let bytes = body
+            .with_config()
+            .limit(self.max_response_bytes)
+            .read_to_vec()
+            .map_err(|error| transport_error(error, &url).with_request_sent(true))?;
+        tracing::debug!(
+            target: "livekit",
+            url = %url,
+            status = parts.status.as_u16(),
+            bytes = bytes.len(),
+            latency_ms = started.elapsed().as_secs_f64() * 1e3,
+            "livekit api attempt"
+        );
+        Ok(http::Response::from_parts(parts, bytes))
+    }
+
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// Maps a ureq failure to the core's transport error; `request_sent` is false only when
+/// the connection surely never carried the request.
+fn transport_error(error: ureq::Error, url: &str) -> TransportError {
+    let kind = match &error {
+        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
+        ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => {
+            TransportErrorKind::Connect
+        }
+        ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => TransportErrorKind::Timeout,
+        ureq::Error::Io(_) => TransportErrorKind::Io,
+        ureq::Error::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
+        ureq::Error::Tls(_) => TransportErrorKind::Tls,
+        #[cfg(feature = "rustls")]
+        ureq::Error::Rustls(_) | ureq::Error::Pem(_) => TransportErrorKind::Tls,
+        _ => TransportErrorKind::Other,
+    };
+    TransportError::new(kind, url, error.to_string()).with_source(error)
+}
+
+/// The LiveKit server API over ureq: one entry point, cheap to clone (clones share the
+/// connection pool and the service-token cache).
+#[derive(Debug, Clone)]
+pub struct LiveKitApi {
+    inner: BlockingApi<UreqTransport, SystemEnvironment>,
+}
+
+impl LiveKitApi {
+    /// A client for the server at `url` (`http`, `https`, `ws` or `wss`) with an API key and
+    /// secret; it signs a short-lived, least-grant token per kind of call.
+    pub fn new(url: &str, api_key: &str, api_secret: &str) -> Result<Self, Error> {
+        let credentials = Credentials::new(api_key, api_secret)
+            .map_err(|error| Error::Config(error.to_string()))?;
+        Self::from_client(Client::new(url, credentials)?)
+    }
+
+    /// A client that sends a pre-signed `token` verbatim; it must carry every grant the
+    /// calls need.
+    pub fn with_token(url: &str, token: &str) -> Result<Self, Error> {
+        Self::from_client(Client::with_token(url, token)?)
+    }
+
+    /// A client from `LIVEKIT_URL` and `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (or
+    /// `LIVEKIT_TOKEN`).
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_client(livekit_core::client_from_env(ClientOptions::default())?)
+    }
+
+    /// A client from a configured core client, on a default transport.
+    pub fn from_client(client: Client) -> Result<Self, Error> {
+        Self::from_parts(client, UreqTransport::new())
+    }
+
+    /// A client from a configured core client and transport.
+    pub fn from_parts(client: Client, transport: UreqTransport) -> Result<Self, Error> {
+        if client.base_url().is_https() && !cfg!(feature = "rustls") {
+            return Err(Error::Config(format!(
+                "{} is https but livekit-ureq was built without a TLS feature (enable `rustls`)",
+                client.base_url()
+            )));
+        }
+        Ok(Self {
+            inner: BlockingApi::new(client, transport, SystemEnvironment::default()),
+        })
+    }
+
+    /// The sans-IO client (base URL, options).
+    pub fn client(&self) -> &Client {
+        self.inner.client()
+    }
+
+    /// `RoomService`.
+    pub fn room(&self) -> RoomClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
+        self.inner.room()
+    }
+
+    /// `Egress`.
+    pub fn egress(&self) -> EgressClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
+        self.inner.egress()
+    }
+
+    /// `Ingress`.
+    pub fn ingress(&self) -> IngressClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
+        self.inner.ingress()
+    }
+
+    /// `SIP`.
+    pub fn sip(&self) -> SipClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
+        self.inner.sip()
+    }
+
+    /// `AgentDispatchService`.
+    pub fn agent_dispatch(
+        &self,
+    ) -> AgentDispatchClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
+        self.inner.agent_dispatch()
+    }
+
+    /// `Connector` (LiveKit Cloud).
+    pub fn connector(&self) -> ConnectorClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
+        self.inner.connector()
+    }
+}
