@@ -5,6 +5,7 @@
 /// The generated [`RPCS`](crate::RPCS) table holds one per RPC. The Twirp path of an RPC is
 /// `/twirp/{service}/{method}`, for instance `/twirp/livekit.RoomService/CreateRoom`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct RpcInfo {
     /// The fully qualified service name, as in the Twirp path: `livekit.RoomService`.
     pub service: &'static str,
