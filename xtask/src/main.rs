@@ -6,6 +6,7 @@
 //! - `protocol sync --version vX.Y.Z`: vendor the upstream LiveKit `.proto` files.
 //! - `codegen [--check]`: generate `livekit-proto` from `protocol/` (or check it is current).
 //! - `interop [--write-fixtures]`: our tokens against the Python and Node SDKs, both ways.
+//! - `server <build | start | stop | status>`: the real LiveKit server on loopback, for tests.
 
 // A std crate: `core::`/`alloc::` paths would buy nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
@@ -15,6 +16,7 @@ mod ci;
 mod codegen;
 mod interop;
 mod protocol;
+mod server;
 mod util;
 
 use std::process::ExitCode;
@@ -32,6 +34,9 @@ commands:
   interop [--write-fixtures]
             check our tokens against the Python and Node LiveKit SDKs, both ways
             (--write-fixtures: also refresh livekit-auth's peer token fixtures)
+  server build | start [--port 7880] [--redis-port 16379] [--webhook URL]... [--keys K:S]
+         [--foreground] | stop [--port 7880] | status [--port 7880]
+            build (cached), start, stop the real LiveKit server and its redis on 127.0.0.1
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         "codegen" => codegen::run_codegen(rest),
         "interop" => interop::run_interop(rest),
         "protocol" => protocol::run_protocol(rest),
+        "server" => server::run_server(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())
