@@ -15,6 +15,7 @@ const STEPS: &[Step] = &[
     ("doctest", doctest),
     ("rustdoc", rustdoc),
     ("no_std", no_std),
+    ("e2e", e2e),
     ("interop", interop),
 ];
 
@@ -138,3 +139,35 @@ fn workspace_packages() -> Result<Vec<String>> {
     packages.push("xtask".to_owned());
     Ok(packages)
 }
+
+/// The end-to-end suites of both transports against the real LiveKit server (with Redis),
+/// started on its own ports for the run and stopped afterwards, whatever the outcome.
+fn e2e() -> Result {
+    crate::server::build()?;
+    let options = crate::server::StartOptions {
+        port: E2E_PORT,
+        redis_port: E2E_REDIS_PORT,
+        ..crate::server::StartOptions::default()
+    };
+    let server = crate::server::start(&options)?;
+    let outcome = run(cargo()
+        .args([
+            "test",
+            "--package",
+            "livekit-ureq",
+            "--package",
+            "livekit-hyper",
+            "--test",
+            "e2e",
+            "--",
+            "--ignored",
+        ])
+        .env("LIVEKIT_E2E_URL", server.url()));
+    let stopped = server.stop();
+    outcome.and(stopped)
+}
+
+/// Ports of the server `cargo xtask ci` starts, apart from the defaults a developer's own
+/// `cargo xtask server start` uses.
+const E2E_PORT: u16 = 7890;
+const E2E_REDIS_PORT: u16 = 16389;

@@ -1,0 +1,407 @@
+// The end-to-end suite, written once and run over every transport against a real LiveKit
+// server with Redis (`cargo xtask ci` starts one on loopback and passes LIVEKIT_E2E_URL).
+//
+// A transport's `tests/e2e.rs` defines, before including this file:
+// - `type Api`: its `LiveKitApi`, with `new(url, key, secret)` and `with_token(url, token)`;
+// - `const TRANSPORT: &str`: a short name, used in resource names;
+// - `call!(expr)`: `expr` for blocking transports, `expr.await` for async ones;
+// - `e2e_test!(name { body })`: a test function of the right kind, ignored by default.
+//
+// Without LIVEKIT_E2E_URL the tests fail: they never pass without a server.
+
+use std::time::{Duration, Instant};
+
+use livekit_auth::{AccessToken, Credentials, VideoGrants};
+use livekit_core::{CallOptions, Error, TransportErrorKind, TwirpCode, list_add};
+use livekit_proto as proto;
+
+const KEY: &str = "devkey";
+const SECRET: &str = "secret";
+
+fn url() -> String {
+    std::env::var("LIVEKIT_E2E_URL")
+        .expect("LIVEKIT_E2E_URL must name a running LiveKit server (cargo xtask server start)")
+}
+
+fn api() -> Api {
+    Api::new(&url(), KEY, SECRET).unwrap()
+}
+
+/// A name unique to this run and transport, so reruns and parallel tests never collide.
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{TRANSPORT}-{}-{nanos}", std::process::id())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+e2e_test!(rooms_create_list_update_delete {
+    let api = api();
+    let name = unique("room");
+    let created = call!(api.room().create_room(proto::CreateRoomRequest {
+        name: name.clone(),
+        empty_timeout: 120,
+        metadata: "first".into(),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert_eq!(created.name, name);
+    assert!(created.sid.starts_with("RM_"), "{}", created.sid);
+
+    // Creating an existing room returns it unchanged: same sid, the first metadata.
+    let again = call!(api.room().create_room(proto::CreateRoomRequest {
+        name: name.clone(),
+        metadata: "second".into(),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert_eq!(again.sid, created.sid);
+    assert_eq!(again.metadata, "first");
+
+    let all = call!(api.room().list_rooms(Default::default())).unwrap();
+    assert!(all.rooms.iter().any(|room| room.name == name));
+    let by_name = call!(api.room().list_rooms(proto::ListRoomsRequest {
+        names: vec![name.clone(), "no-such-room-at-all".into()],
+    }))
+    .unwrap();
+    assert_eq!(by_name.rooms.len(), 1);
+
+    let updated = call!(api.room().update_room_metadata(proto::UpdateRoomMetadataRequest {
+        room: name.clone(),
+        metadata: r#"{"topic":"e2e"}"#.into(),
+    }))
+    .unwrap();
+    assert_eq!(updated.metadata, r#"{"topic":"e2e"}"#);
+
+    let participants = call!(api
+        .room()
+        .list_participants(proto::ListParticipantsRequest { room: name.clone() }))
+    .unwrap();
+    assert!(participants.participants.is_empty());
+
+    call!(api.room().delete_room(proto::DeleteRoomRequest { room: name.clone() })).unwrap();
+    let after = call!(api.room().list_rooms(proto::ListRoomsRequest { names: vec![name] })).unwrap();
+    assert!(after.rooms.is_empty());
+});
+
+e2e_test!(missing_things_are_not_found {
+    let api = api();
+    let error = call!(api.room().get_participant(proto::RoomParticipantIdentity {
+        room: unique("absent"),
+        identity: "nobody".into(),
+        ..Default::default()
+    }))
+    .unwrap_err();
+    let server = error.server().expect("a server error");
+    assert!(server.code == TwirpCode::NotFound || server.status == 404, "{error}");
+    let error = call!(api.room().delete_room(proto::DeleteRoomRequest {
+        room: unique("never-created"),
+    }))
+    .unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+});
+
+e2e_test!(agent_dispatch_create_list_get_delete {
+    let api = api();
+    let room = unique("dispatch");
+    call!(api.room().create_room(proto::CreateRoomRequest {
+        name: room.clone(),
+        ..Default::default()
+    }))
+    .unwrap();
+    let dispatch = call!(api.agent_dispatch().create_dispatch(proto::CreateAgentDispatchRequest {
+        agent_name: "e2e-agent".into(),
+        room: room.clone(),
+        metadata: r#"{"job":1}"#.into(),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert!(dispatch.id.starts_with("AD_"), "{}", dispatch.id);
+    let listed = call!(api.agent_dispatch().list_dispatch(proto::ListAgentDispatchRequest {
+        room: room.clone(),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert!(listed.agent_dispatches.iter().any(|d| d.id == dispatch.id));
+    let fetched = call!(api.agent_dispatch().get_dispatch(&dispatch.id, &room))
+        .unwrap()
+        .expect("the dispatch exists");
+    assert_eq!(fetched.agent_name, "e2e-agent");
+    assert_eq!(fetched.metadata, r#"{"job":1}"#);
+    call!(api.agent_dispatch().delete_dispatch(proto::DeleteAgentDispatchRequest {
+        dispatch_id: dispatch.id.clone(),
+        room: room.clone(),
+    }))
+    .unwrap();
+    let gone = call!(api.agent_dispatch().get_dispatch(&dispatch.id, &room)).unwrap();
+    assert!(gone.is_none());
+    call!(api.room().delete_room(proto::DeleteRoomRequest { room })).unwrap();
+});
+
+e2e_test!(a_wrong_secret_is_a_401_that_says_so {
+    let api = Api::new(&url(), KEY, "not-the-secret").unwrap();
+    let error = call!(api.room().list_rooms(Default::default())).unwrap_err();
+    let server = error.server().expect("the server answered");
+    assert_eq!(server.status, 401);
+    assert!(!server.is_twirp, "the server answers a bad token in plain text");
+    assert!(server.message.contains("invalid token"), "{}", server.message);
+    assert!(error.to_string().contains("check the api key and secret"));
+    assert!(!format!("{error} {error:?}").contains("not-the-secret"));
+});
+
+e2e_test!(a_token_without_the_grant_is_refused_and_a_presigned_one_works {
+    let credentials = Credentials::new(KEY, SECRET).unwrap();
+    let list_only = AccessToken::new()
+        .with_video_grants(VideoGrants {
+            room_list: true,
+            ..VideoGrants::default()
+        })
+        .sign(&credentials, unix_now())
+        .unwrap();
+    let api = Api::with_token(&url(), &list_only).unwrap();
+    call!(api.room().list_rooms(Default::default())).unwrap();
+    let error = call!(api.room().create_room(proto::CreateRoomRequest {
+        name: unique("denied"),
+        ..Default::default()
+    }))
+    .unwrap_err();
+    let server = error.server().expect("the server answered");
+    assert_eq!(server.status, 401);
+    assert_eq!(server.code, TwirpCode::Unauthenticated);
+    assert_eq!(server.message, "permissions denied");
+});
+
+e2e_test!(sip_trunks_and_dispatch_rules {
+    let api = api();
+    let name = unique("trunk");
+    let inbound = call!(api.sip().create_sip_inbound_trunk(proto::CreateSipInboundTrunkRequest {
+        trunk: Some(proto::SipInboundTrunkInfo {
+            name: name.clone(),
+            numbers: vec!["+15550100".into()],
+            ..Default::default()
+        }),
+    }))
+    .unwrap();
+    assert!(inbound.sip_trunk_id.starts_with("ST_"), "{}", inbound.sip_trunk_id);
+    let fetched = call!(api.sip().get_sip_inbound_trunk(proto::GetSipInboundTrunkRequest {
+        sip_trunk_id: inbound.sip_trunk_id.clone(),
+    }))
+    .unwrap();
+    assert_eq!(fetched.trunk.unwrap().name, name);
+    let listed = call!(api.sip().list_sip_inbound_trunk(Default::default())).unwrap();
+    assert!(listed.items.iter().any(|t| t.sip_trunk_id == inbound.sip_trunk_id));
+    let updated = call!(api.sip().update_sip_inbound_trunk_fields(
+        &inbound.sip_trunk_id,
+        proto::SipInboundTrunkUpdate {
+            numbers: Some(list_add(["+15550101"])),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    assert_eq!(updated.numbers, ["+15550100", "+15550101"]);
+
+    let outbound = call!(api.sip().create_sip_outbound_trunk(proto::CreateSipOutboundTrunkRequest {
+        trunk: Some(proto::SipOutboundTrunkInfo {
+            name: name.clone(),
+            address: "sip.example.test".into(),
+            numbers: vec!["+15550199".into()],
+            ..Default::default()
+        }),
+    }))
+    .unwrap();
+    let renamed = call!(api.sip().update_sip_outbound_trunk_fields(
+        &outbound.sip_trunk_id,
+        proto::SipOutboundTrunkUpdate {
+            name: Some(format!("{name}-renamed")),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    assert_eq!(renamed.name, format!("{name}-renamed"));
+    assert_eq!(renamed.address, "sip.example.test");
+    let outbound_list = call!(api.sip().list_sip_outbound_trunk(Default::default())).unwrap();
+    assert!(outbound_list.items.iter().any(|t| t.sip_trunk_id == outbound.sip_trunk_id));
+
+    let rule = call!(api.sip().create_sip_dispatch_rule(proto::CreateSipDispatchRuleRequest {
+        dispatch_rule: Some(proto::SipDispatchRuleInfo {
+            name: name.clone(),
+            trunk_ids: vec![inbound.sip_trunk_id.clone()],
+            rule: Some(proto::SipDispatchRule {
+                rule: Some(proto::sip_dispatch_rule::Rule::DispatchRuleIndividual(
+                    proto::SipDispatchRuleIndividual {
+                        room_prefix: "call-".into(),
+                        ..Default::default()
+                    },
+                )),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert!(rule.sip_dispatch_rule_id.starts_with("SDR_"), "{}", rule.sip_dispatch_rule_id);
+    let rules = call!(api.sip().list_sip_dispatch_rule(Default::default())).unwrap();
+    assert!(rules.items.iter().any(|r| r.sip_dispatch_rule_id == rule.sip_dispatch_rule_id));
+    let rule_renamed = call!(api.sip().update_sip_dispatch_rule_fields(
+        &rule.sip_dispatch_rule_id,
+        proto::SipDispatchRuleUpdate {
+            name: Some(format!("{name}-rule")),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    assert_eq!(rule_renamed.name, format!("{name}-rule"));
+
+    call!(api.sip().delete_sip_dispatch_rule(proto::DeleteSipDispatchRuleRequest {
+        sip_dispatch_rule_id: rule.sip_dispatch_rule_id.clone(),
+    }))
+    .unwrap();
+    for trunk in [&inbound.sip_trunk_id, &outbound.sip_trunk_id] {
+        call!(api.sip().delete_sip_trunk(proto::DeleteSipTrunkRequest {
+            sip_trunk_id: trunk.clone(),
+        }))
+        .unwrap();
+    }
+    let after = call!(api.sip().list_sip_inbound_trunk(Default::default())).unwrap();
+    assert!(!after.items.iter().any(|t| t.sip_trunk_id == inbound.sip_trunk_id));
+});
+
+e2e_test!(a_sip_dial_with_no_sip_service_fails_cleanly_once {
+    let api = api();
+    let started = Instant::now();
+    let error = call!(api.sip().create_sip_participant(proto::CreateSipParticipantRequest {
+        sip_trunk_id: "ST_does_not_exist".into(),
+        sip_call_to: "+15550111".into(),
+        room_name: unique("dial"),
+        participant_identity: "callee".into(),
+        ..Default::default()
+    }))
+    .unwrap_err();
+    let elapsed = started.elapsed();
+    match &error {
+        Error::Server(server) => assert!(server.status >= 400, "{error}"),
+        Error::Transport(transport) => assert_eq!(transport.kind, TransportErrorKind::Timeout),
+        other => panic!("unexpected error {other:?}"),
+    }
+    // One attempt within the dial budget (32 s), no retry behind the caller's back.
+    assert!(elapsed < Duration::from_secs(33), "{elapsed:?}");
+});
+
+e2e_test!(ingress_create_list_update_delete {
+    let api = api();
+    let room = unique("ingress");
+    let mut created = Vec::new();
+    for input_type in [proto::IngressInput::RtmpInput, proto::IngressInput::WhipInput] {
+        let ingress = call!(api.ingress().create_ingress(proto::CreateIngressRequest {
+            input_type: input_type as i32,
+            name: format!("{room}-{}", input_type.as_str_name()),
+            room_name: room.clone(),
+            participant_identity: format!("streamer-{}", input_type as i32),
+            ..Default::default()
+        }))
+        .unwrap();
+        assert!(ingress.ingress_id.starts_with("IN_"), "{}", ingress.ingress_id);
+        assert_eq!(ingress.input_type, input_type as i32);
+        created.push(ingress);
+    }
+    let listed = call!(api.ingress().list_ingress(proto::ListIngressRequest {
+        room_name: room.clone(),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert_eq!(listed.items.len(), 2);
+    let updated = call!(api.ingress().update_ingress(proto::UpdateIngressRequest {
+        ingress_id: created[0].ingress_id.clone(),
+        name: format!("{room}-renamed"),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert_eq!(updated.name, format!("{room}-renamed"));
+    for ingress in &created {
+        call!(api.ingress().delete_ingress(proto::DeleteIngressRequest {
+            ingress_id: ingress.ingress_id.clone(),
+        }))
+        .unwrap();
+    }
+    let after = call!(api.ingress().list_ingress(proto::ListIngressRequest {
+        room_name: room,
+        ..Default::default()
+    }))
+    .unwrap();
+    assert!(after.items.is_empty());
+});
+
+e2e_test!(egress_list_works_and_a_start_fails_cleanly {
+    let api = api();
+    call!(api.egress().list_egress(Default::default())).unwrap();
+    let room = unique("egress");
+    call!(api.room().create_room(proto::CreateRoomRequest {
+        name: room.clone(),
+        ..Default::default()
+    }))
+    .unwrap();
+    // No egress service runs beside the test server: the start is refused as unavailable,
+    // after the server's own retries (tens of seconds on a busy machine).
+    let started = Instant::now();
+    let error = call!(api
+        .egress()
+        .with_options(CallOptions::default().with_timeout(Duration::from_secs(60)))
+        .start_room_composite_egress(proto::RoomCompositeEgressRequest {
+            room_name: room.clone(),
+            layout: "grid".into(),
+            ..Default::default()
+        }))
+    .unwrap_err();
+    let server = error.server().unwrap_or_else(|| panic!("the server answers: {error}"));
+    assert_eq!(server.status, 503, "{error}");
+    assert_eq!(server.code, TwirpCode::Unavailable, "{error}");
+    assert!(!server.message.is_empty(), "{error}");
+    // Starting an egress is not safe to repeat: one attempt only.
+    assert!(started.elapsed() < Duration::from_secs(60));
+    call!(api.room().delete_room(proto::DeleteRoomRequest { room })).unwrap();
+});
+
+e2e_test!(a_server_that_is_not_running_is_a_connect_error_naming_the_url {
+    // A port nothing listens on: the server's own port plus 3.
+    let base = url();
+    let port: u16 = base.rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
+    let dead = format!("http://127.0.0.1:{}", port + 3);
+    let api = Api::new(&dead, KEY, SECRET).unwrap();
+    let started = Instant::now();
+    let error = call!(api.room().list_rooms(Default::default())).unwrap_err();
+    match &error {
+        Error::Transport(transport) => {
+            assert_eq!(transport.kind, TransportErrorKind::Connect, "{error}");
+            assert!(!transport.request_sent);
+        }
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+    assert!(error.to_string().contains(&dead), "{error}");
+    // Three attempts with short backoff, not a hang.
+    assert!(started.elapsed() < Duration::from_secs(5));
+});
+
+e2e_test!(a_tiny_budget_hits_the_timeout {
+    let api = api();
+    let error = call!(api
+        .room()
+        .with_options(
+            CallOptions::default()
+                .with_timeout(Duration::from_micros(1))
+                .with_max_attempts(1),
+        )
+        .list_rooms(Default::default()))
+    .unwrap_err();
+    match &error {
+        Error::Transport(transport) => assert_eq!(transport.kind, TransportErrorKind::Timeout, "{error}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+});

@@ -1,0 +1,310 @@
+//! The LiveKit server API, async, on [hyper] 1: for servers and services on tokio.
+//!
+//! This crate only moves bytes. Requests, responses, retries, timeouts and failover are
+//! decided by `livekit-core`; [`HyperTransport`] carries them out on a pooled, keep-alive
+//! hyper client inside your tokio runtime (it starts no runtime of its own), with a
+//! response size cap.
+//!
+//! ```no_run
+//! use livekit_hyper::LiveKitApi;
+//! use livekit_hyper::proto::CreateRoomRequest;
+//!
+//! # async fn run() -> Result<(), livekit_hyper::Error> {
+//! let api = LiveKitApi::new("http://127.0.0.1:7880", "devkey", "secret")?;
+//! let room = api
+//!     .room()
+//!     .create_room(CreateRoomRequest { name: "my-room".into(), ..Default::default() })
+//!     .await?;
+//! println!("created {}", room.sid);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! - `rustls` (default): `https` with rustls (ring). Without it, an `https` URL is a
+//!   configuration error at construction.
+//! - `webpki-roots` (default): trust the bundled webpki roots.
+//! - `platform-verifier`: verify certificates with the operating system's verifier.
+//! - `http2` (default): HTTP/2 where the server offers it over TLS (ALPN).
+//!
+//! A caller-supplied rustls configuration is accepted by [`HyperTransport::with_tls_config`].
+
+// A std crate: `core::`/`alloc::` paths would buy nothing here.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use livekit_auth::Credentials;
+use livekit_core::{
+    AgentDispatchClient, AsyncApi, Client, ClientOptions, ConnectorClient, EgressClient,
+    IngressClient, RoomClient, Services as _, SipClient, SystemEnvironment, Transport,
+    TransportError, TransportErrorKind,
+};
+
+pub use livekit_core::{CallOptions, Error, ServerError, TwirpCode};
+pub use livekit_proto as proto;
+
+/// The largest response body read by default: 16 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+#[cfg(feature = "rustls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "rustls"))]
+type Connector = HttpConnector;
+
+/// An async [`Transport`] on a pooled, keep-alive hyper client. Cheap to clone: clones share
+/// the pool.
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: HyperClient<Connector, Full<Bytes>>,
+    max_response_bytes: usize,
+}
+
+impl std::fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HyperTransport {
+    /// A transport with its own connection pool and the default TLS setup.
+    pub fn new() -> Result<Self, Error> {
+        Ok(Self::from_connector(default_connector()?))
+    }
+
+    /// A transport whose TLS is the given rustls configuration (roots, client certificates,
+    /// ALPN: set `alpn_protocols` to `[b"h2", b"http/1.1"]` for HTTP/2).
+    #[cfg(feature = "rustls")]
+    pub fn with_tls_config(config: rustls::ClientConfig) -> Self {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .enable_http1();
+        #[cfg(feature = "http2")]
+        let connector = connector.enable_http2();
+        Self::from_connector(connector.build())
+    }
+
+    fn from_connector(connector: Connector) -> Self {
+        let mut builder = HyperClient::builder(TokioExecutor::new());
+        builder.pool_idle_timeout(Duration::from_secs(90));
+        Self {
+            client: builder.build(connector),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// Sets the response body cap, in bytes.
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    async fn exchange(
+        &self,
+        request: http::Request<Vec<u8>>,
+        url: &str,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|error| request_error(error, url))?;
+        let (parts, body) = response.into_parts();
+        let collected = Limited::new(body, self.max_response_bytes)
+            .collect()
+            .await
+            .map_err(|error| {
+                let kind = if error.is::<http_body_util::LengthLimitError>() {
+                    TransportErrorKind::BodyTooLarge
+                } else {
+                    TransportErrorKind::Io
+                };
+                TransportError::new(kind, url, error.to_string()).with_request_sent(true)
+            })?;
+        Ok(http::Response::from_parts(
+            parts,
+            collected.to_bytes().to_vec(),
+        ))
+    }
+}
+
+#[cfg(feature = "rustls")]
+fn default_connector() -> Result<Connector, Error> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    #[cfg(feature = "platform-verifier")]
+    let builder = builder
+        .with_provider_and_platform_verifier(provider)
+        .map_err(|error| Error::Config(format!("cannot set up tls: {error}")))?;
+    #[cfg(all(not(feature = "platform-verifier"), feature = "webpki-roots"))]
+    let builder = builder
+        .with_provider_and_webpki_roots(provider)
+        .map_err(|error| Error::Config(format!("cannot set up tls: {error}")))?;
+    #[cfg(all(not(feature = "platform-verifier"), not(feature = "webpki-roots")))]
+    let builder = {
+        let _ = provider;
+        return Err(Error::Config(
+            "the rustls feature needs root certificates: enable `webpki-roots` or \
+             `platform-verifier`, or pass a config to HyperTransport::with_tls_config"
+                .into(),
+        ));
+    };
+    let builder = builder.https_or_http().enable_http1();
+    #[cfg(feature = "http2")]
+    let builder = builder.enable_http2();
+    Ok(builder.build())
+}
+
+#[cfg(not(feature = "rustls"))]
+fn default_connector() -> Result<Connector, Error> {
+    Ok(HttpConnector::new())
+}
+
+/// Maps a hyper client failure; a connect failure means the request was never sent.
+fn request_error(error: hyper_util::client::legacy::Error, url: &str) -> TransportError {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let kind = if error.is_connect() {
+        if message.contains("tls") || message.contains("certificate") {
+            TransportErrorKind::Tls
+        } else {
+            TransportErrorKind::Connect
+        }
+    } else {
+        TransportErrorKind::Io
+    };
+    TransportError::new(kind, url, message)
+        .with_request_sent(!error.is_connect())
+        .with_source(error)
+}
+
+impl Transport for HyperTransport {
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let url = request.uri().to_string();
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(timeout, self.exchange(request, &url)).await;
+        let response = outcome.unwrap_or_else(|_| {
+            Err(TransportError::new(
+                TransportErrorKind::Timeout,
+                &url,
+                format!("no complete response within {timeout:?}"),
+            ))
+        })?;
+        tracing::debug!(
+            target: "livekit",
+            url = %url,
+            status = response.status().as_u16(),
+            bytes = response.body().len(),
+            latency_ms = started.elapsed().as_secs_f64() * 1e3,
+            "livekit api attempt"
+        );
+        Ok(response)
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The LiveKit server API over hyper: one entry point, cheap to clone (clones share the
+/// connection pool and the service-token cache). Use it inside a tokio runtime.
+#[derive(Debug, Clone)]
+pub struct LiveKitApi {
+    inner: AsyncApi<HyperTransport, SystemEnvironment>,
+}
+
+/// The executor behind [`LiveKitApi`], as the service clients name it.
+pub type Api = AsyncApi<HyperTransport, SystemEnvironment>;
+
+impl LiveKitApi {
+    /// A client for the server at `url` (`http`, `https`, `ws` or `wss`) with an API key and
+    /// secret; it signs a short-lived, least-grant token per kind of call.
+    pub fn new(url: &str, api_key: &str, api_secret: &str) -> Result<Self, Error> {
+        let credentials = Credentials::new(api_key, api_secret)
+            .map_err(|error| Error::Config(error.to_string()))?;
+        Self::from_client(Client::new(url, credentials)?)
+    }
+
+    /// A client that sends a pre-signed `token` verbatim.
+    pub fn with_token(url: &str, token: &str) -> Result<Self, Error> {
+        Self::from_client(Client::with_token(url, token)?)
+    }
+
+    /// A client from `LIVEKIT_URL` and `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (or
+    /// `LIVEKIT_TOKEN`).
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_client(livekit_core::client_from_env(ClientOptions::default())?)
+    }
+
+    /// A client from a configured core client, on a default transport.
+    pub fn from_client(client: Client) -> Result<Self, Error> {
+        Self::from_parts(client, HyperTransport::new()?)
+    }
+
+    /// A client from a configured core client and transport.
+    pub fn from_parts(client: Client, transport: HyperTransport) -> Result<Self, Error> {
+        if client.base_url().is_https() && !cfg!(feature = "rustls") {
+            return Err(Error::Config(format!(
+                "{} is https but livekit-hyper was built without a TLS feature (enable `rustls`)",
+                client.base_url()
+            )));
+        }
+        Ok(Self {
+            inner: AsyncApi::new(client, transport, SystemEnvironment::default()),
+        })
+    }
+
+    /// The sans-IO client (base URL, options).
+    pub fn client(&self) -> &Client {
+        self.inner.client()
+    }
+
+    /// `RoomService`.
+    pub fn room(&self) -> RoomClient<'_, Api> {
+        self.inner.room()
+    }
+
+    /// `Egress`.
+    pub fn egress(&self) -> EgressClient<'_, Api> {
+        self.inner.egress()
+    }
+
+    /// `Ingress`.
+    pub fn ingress(&self) -> IngressClient<'_, Api> {
+        self.inner.ingress()
+    }
+
+    /// `SIP`.
+    pub fn sip(&self) -> SipClient<'_, Api> {
+        self.inner.sip()
+    }
+
+    /// `AgentDispatchService`.
+    pub fn agent_dispatch(&self) -> AgentDispatchClient<'_, Api> {
+        self.inner.agent_dispatch()
+    }
+
+    /// `Connector` (LiveKit Cloud).
+    pub fn connector(&self) -> ConnectorClient<'_, Api> {
+        self.inner.connector()
+    }
+}

@@ -1,0 +1,25 @@
+//! End to end against a real LiveKit server, over hyper: the shared suite of
+//! `livekit-core/tests/e2e_suite`. `cargo xtask ci` starts a server and runs it with
+//! `--ignored`; by hand: `cargo xtask server start`, then
+//! `LIVEKIT_E2E_URL=http://127.0.0.1:7880 cargo test -p livekit-hyper --test e2e -- --ignored`.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+type Api = livekit_hyper::LiveKitApi;
+
+const TRANSPORT: &str = "hyper";
+
+macro_rules! call {
+    ($call:expr) => {
+        $call.await
+    };
+}
+
+macro_rules! e2e_test {
+    ($name:ident $body:block) => {
+        #[tokio::test]
+        #[ignore = "needs a LiveKit server: run by cargo xtask ci"]
+        async fn $name() $body
+    };
+}
+
+include!("../../livekit-core/tests/e2e_suite/mod.rs");
