@@ -147,6 +147,11 @@ fn e2e() -> Result {
     let options = crate::server::StartOptions {
         port: E2E_PORT,
         redis_port: E2E_REDIS_PORT,
+        // Each transport's suite listens on its own port (see their tests/e2e.rs).
+        webhook_urls: vec![
+            "http://127.0.0.1:7896/webhook".to_owned(),
+            "http://127.0.0.1:7897/webhook".to_owned(),
+        ],
         ..crate::server::StartOptions::default()
     };
     let server = crate::server::start(&options)?;

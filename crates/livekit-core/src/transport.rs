@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument as _;
+
 use crate::call::{Call, Clock, Step};
 use crate::retry::CallOptions;
 use crate::rpc::Rpc;
@@ -96,16 +98,25 @@ where
 {
     let started = environment.monotonic();
     let mut call = Call::<R>::new(client, request, options, environment.request_id());
-    loop {
-        match call.step(clock(environment, started)) {
-            Step::Send { request, timeout } => {
-                let outcome = transport.send(request, timeout).await;
-                call.on_response(outcome);
+    let span = call_span::<R>(call.request_id());
+    let result = async {
+        loop {
+            match call.step(clock(environment, started)) {
+                Step::Send { request, timeout } => {
+                    let sent = environment.monotonic();
+                    let outcome = transport.send(request, timeout).await;
+                    trace_attempt(call.attempts(), &outcome, environment.monotonic() - sent);
+                    call.on_response(outcome);
+                }
+                Step::Sleep(delay) => transport.sleep(delay).await,
+                Step::Done => break call.finish(),
             }
-            Step::Sleep(delay) => transport.sleep(delay).await,
-            Step::Done => return call.finish(),
         }
     }
+    .instrument(span.clone())
+    .await;
+    trace_result(&span, &result, environment.monotonic() - started);
+    result
 }
 
 /// Runs one call of `R` over a blocking transport: the twin of [`call_async`].
@@ -123,15 +134,75 @@ where
 {
     let started = environment.monotonic();
     let mut call = Call::<R>::new(client, request, options, environment.request_id());
-    loop {
-        match call.step(clock(environment, started)) {
-            Step::Send { request, timeout } => {
-                let outcome = transport.send(request, timeout);
-                call.on_response(outcome);
+    let span = call_span::<R>(call.request_id());
+    let result = span.in_scope(|| {
+        loop {
+            match call.step(clock(environment, started)) {
+                Step::Send { request, timeout } => {
+                    let sent = environment.monotonic();
+                    let outcome = transport.send(request, timeout);
+                    trace_attempt(call.attempts(), &outcome, environment.monotonic() - sent);
+                    call.on_response(outcome);
+                }
+                Step::Sleep(delay) => transport.sleep(delay),
+                Step::Done => break call.finish(),
             }
-            Step::Sleep(delay) => transport.sleep(delay),
-            Step::Done => return call.finish(),
         }
+    });
+    trace_result(&span, &result, environment.monotonic() - started);
+    result
+}
+
+/// The span of one call: service, method and request id; never a token or a secret.
+fn call_span<R: Rpc>(request_id: &str) -> tracing::Span {
+    tracing::debug_span!(
+        target: "livekit",
+        "livekit_call",
+        service = R::DESCRIPTOR.service,
+        method = R::DESCRIPTOR.method,
+        request_id = request_id,
+    )
+}
+
+/// One event per attempt: its number, the status or transport failure, and its latency.
+fn trace_attempt(
+    attempt: u32,
+    outcome: &Result<http::Response<Vec<u8>>, TransportError>,
+    latency: Duration,
+) {
+    let latency_ms = latency.as_secs_f64() * 1e3;
+    match outcome {
+        Ok(response) => tracing::debug!(
+            target: "livekit",
+            attempt,
+            status = response.status().as_u16(),
+            latency_ms,
+            "attempt answered"
+        ),
+        Err(error) => tracing::debug!(
+            target: "livekit",
+            attempt,
+            error = ?error.kind,
+            latency_ms,
+            "attempt failed"
+        ),
+    }
+}
+
+/// The call's outcome: success, or the error's status and Twirp code.
+fn trace_result<T>(span: &tracing::Span, result: &Result<T, Error>, elapsed: Duration) {
+    let _entered = span.enter();
+    let elapsed_ms = elapsed.as_secs_f64() * 1e3;
+    match result {
+        Ok(_) => tracing::debug!(target: "livekit", elapsed_ms, "call succeeded"),
+        Err(Error::Server(server)) => tracing::debug!(
+            target: "livekit",
+            status = server.status,
+            code = server.code.as_str(),
+            elapsed_ms,
+            "call failed"
+        ),
+        Err(error) => tracing::debug!(target: "livekit", %error, elapsed_ms, "call failed"),
     }
 }
 

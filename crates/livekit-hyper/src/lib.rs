@@ -33,7 +33,7 @@
 // A std crate: `core::`/`alloc::` paths would buy nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
@@ -200,7 +200,6 @@ impl Transport for HyperTransport {
         timeout: Duration,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
         let url = request.uri().to_string();
-        let started = Instant::now();
         let outcome = tokio::time::timeout(timeout, self.exchange(request, &url)).await;
         let response = outcome.unwrap_or_else(|_| {
             Err(TransportError::new(
@@ -209,14 +208,6 @@ impl Transport for HyperTransport {
                 format!("no complete response within {timeout:?}"),
             ))
         })?;
-        tracing::debug!(
-            target: "livekit",
-            url = %url,
-            status = response.status().as_u16(),
-            bytes = response.body().len(),
-            latency_ms = started.elapsed().as_secs_f64() * 1e3,
-            "livekit api attempt"
-        );
         Ok(response)
     }
 

@@ -6,6 +6,8 @@
 
 type Api = livekit_hyper::LiveKitApi;
 
+const WEBHOOK_PORT: u16 = 7897;
+
 const TRANSPORT: &str = "hyper";
 
 macro_rules! call {

@@ -33,7 +33,7 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 use std::io::ErrorKind;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use livekit_auth::Credentials;
 use livekit_core::{
@@ -99,7 +99,6 @@ impl BlockingTransport for UreqTransport {
         timeout: Duration,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
         let url = request.uri().to_string();
-        let started = Instant::now();
         let request = self
             .agent
             .configure_request(request)
@@ -115,14 +114,6 @@ impl BlockingTransport for UreqTransport {
             .limit(self.max_response_bytes)
             .read_to_vec()
             .map_err(|error| transport_error(error, &url).with_request_sent(true))?;
-        tracing::debug!(
-            target: "livekit",
-            url = %url,
-            status = parts.status.as_u16(),
-            bytes = bytes.len(),
-            latency_ms = started.elapsed().as_secs_f64() * 1e3,
-            "livekit api attempt"
-        );
         Ok(http::Response::from_parts(parts, bytes))
     }
 

@@ -6,6 +6,8 @@
 
 type Api = livekit_ureq::LiveKitApi;
 
+const WEBHOOK_PORT: u16 = 7896;
+
 const TRANSPORT: &str = "ureq";
 
 macro_rules! call {

@@ -4,6 +4,8 @@
 // A transport's `tests/e2e.rs` defines, before including this file:
 // - `type Api`: its `LiveKitApi`, with `new(url, key, secret)` and `with_token(url, token)`;
 // - `const TRANSPORT: &str`: a short name, used in resource names;
+// - `const WEBHOOK_PORT: u16`: where its webhook receiver listens (the server is started
+//   with a webhook URL for each transport's port);
 // - `call!(expr)`: `expr` for blocking transports, `expr.await` for async ones;
 // - `e2e_test!(name { body })`: a test function of the right kind, ignored by default.
 //
@@ -403,5 +405,79 @@ e2e_test!(a_tiny_budget_hits_the_timeout {
     match &error {
         Error::Transport(transport) => assert_eq!(transport.kind, TransportErrorKind::Timeout, "{error}"),
         other => panic!("expected a timeout, got {other:?}"),
+    }
+});
+
+/// Accepts webhook POSTs on `WEBHOOK_PORT` and hands over (authorization, body) pairs.
+fn webhook_listener() -> std::sync::mpsc::Receiver<(Option<String>, Vec<u8>)> {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", WEBHOOK_PORT))
+        .unwrap_or_else(|error| panic!("cannot listen for webhooks on {WEBHOOK_PORT}: {error}"));
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut length, mut authorization) = (0usize, None);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    let value = value.trim().to_owned();
+                    match name.to_ascii_lowercase().as_str() {
+                        "content-length" => length = value.parse().unwrap_or(0),
+                        "authorization" => authorization = Some(value),
+                        _ => {}
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            if sender.send((authorization, body)).is_err() {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+e2e_test!(webhooks_arrive_signed_and_decode {
+    let webhooks = webhook_listener();
+    let api = api();
+    let room = unique("webhook");
+    call!(api.room().create_room(proto::CreateRoomRequest {
+        name: room.clone(),
+        ..Default::default()
+    }))
+    .unwrap();
+    call!(api.room().delete_room(proto::DeleteRoomRequest { room: room.clone() })).unwrap();
+
+    let receiver = livekit_core::WebhookReceiver::new(Credentials::new(KEY, SECRET).unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut started, mut finished) = (false, false);
+    while !(started && finished) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (authorization, body) = webhooks
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no room_started and room_finished for {room} within 30 s"));
+        // Every webhook the server sends verifies, whatever room it is about.
+        let event = receiver
+            .receive(&body, authorization.as_deref(), unix_now())
+            .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&body)));
+        if event.event.room.as_ref().is_some_and(|r| r.name == room) {
+            match event.kind {
+                livekit_core::WebhookEventKind::RoomStarted => started = true,
+                livekit_core::WebhookEventKind::RoomFinished => finished = true,
+                _ => {}
+            }
+            assert!(event.event.id.starts_with("EV_"), "{}", event.event.id);
+            assert!(event.event.created_at > 0);
+        }
     }
 });
