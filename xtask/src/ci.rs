@@ -143,7 +143,7 @@ fn workspace_packages() -> Result<Vec<String>> {
 /// The end-to-end suites of both transports against the real LiveKit server (with Redis),
 /// started on its own ports for the run and stopped afterwards, whatever the outcome.
 fn e2e() -> Result {
-    crate::server::build()?;
+    let binary = crate::server::build()?;
     let options = crate::server::StartOptions {
         port: E2E_PORT,
         redis_port: E2E_REDIS_PORT,
@@ -167,7 +167,8 @@ fn e2e() -> Result {
             "--",
             "--ignored",
         ])
-        .env("LIVEKIT_E2E_URL", server.url()));
+        .env("LIVEKIT_E2E_URL", server.url())
+        .env("LIVEKIT_E2E_SERVER_BIN", &binary));
     let stopped = server.stop();
     outcome.and(stopped)
 }

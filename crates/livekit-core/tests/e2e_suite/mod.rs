@@ -9,7 +9,8 @@
 // - `call!(expr)`: `expr` for blocking transports, `expr.await` for async ones;
 // - `e2e_test!(name { body })`: a test function of the right kind, ignored by default.
 //
-// Without LIVEKIT_E2E_URL the tests fail: they never pass without a server.
+// Without LIVEKIT_E2E_URL the tests fail: they never pass without a server. The restart
+// test also needs LIVEKIT_E2E_SERVER_BIN, the livekit-server binary, to run one of its own.
 
 use std::time::{Duration, Instant};
 
@@ -479,5 +480,146 @@ e2e_test!(webhooks_arrive_signed_and_decode {
             assert!(event.event.id.starts_with("EV_"), "{}", event.event.id);
             assert!(event.event.created_at > 0);
         }
+    }
+});
+
+/// A port the OS says is free right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A dev-mode server of this test's own, on `port`, without Redis (room calls need none).
+fn spawn_server(port: u16) -> std::process::Child {
+    let binary = std::env::var("LIVEKIT_E2E_SERVER_BIN")
+        .expect("LIVEKIT_E2E_SERVER_BIN must name the livekit-server binary (cargo xtask ci sets it)");
+    let child = std::process::Command::new(binary)
+        .args(["--dev", "--bind", "127.0.0.1", "--node-ip", "127.0.0.1"])
+        .args(["--port", &port.to_string()])
+        // Its WebRTC UDP port: the same number, so it clashes with no other server.
+        .args(["--udp-port", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("livekit-server starts");
+    wait_until_ready(port);
+    child
+}
+
+fn wait_until_ready(port: u16) {
+    use std::io::{Read as _, Write as _};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.write_all(b"GET / HTTP/1.0\r\n\r\n");
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("livekit-server on {port} did not become ready in 30 s");
+}
+
+e2e_test!(a_killed_and_restarted_server_fails_cleanly_then_recovers {
+    let port = free_port();
+    let mut server = spawn_server(port);
+    let api = Api::new(&format!("http://127.0.0.1:{port}"), KEY, SECRET).unwrap();
+    let bounded = CallOptions::default().with_deadline(Duration::from_secs(3));
+    call!(api.room().with_options(bounded.clone()).list_rooms(Default::default())).unwrap();
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // Calls fail with a clean transport error, within the deadline: no hang, no panic.
+    for _ in 0..3 {
+        let started = Instant::now();
+        let error = call!(api.room().with_options(bounded.clone()).list_rooms(Default::default()))
+            .unwrap_err();
+        assert!(matches!(error, Error::Transport(_) | Error::DeadlineExceeded { .. }), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    }
+
+    // The same client, kept across the restart, succeeds again (its pool reconnects).
+    let mut server = spawn_server(port);
+    let created = call!(api.room().create_room(proto::CreateRoomRequest {
+        name: unique("after-restart"),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert!(created.sid.starts_with("RM_"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+});
+
+e2e_test!(a_stalled_endpoint_hits_the_attempt_timeout {
+    // A server that accepts and then never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let api = Api::new(&format!("http://127.0.0.1:{port}"), KEY, SECRET).unwrap();
+    let started = Instant::now();
+    let error = call!(api
+        .room()
+        .with_options(
+            CallOptions::default()
+                .with_timeout(Duration::from_millis(300))
+                .with_max_attempts(2),
+        )
+        .list_rooms(Default::default()))
+    .unwrap_err();
+    match &error {
+        Error::Transport(transport) => {
+            assert_eq!(transport.kind, TransportErrorKind::Timeout, "{error}");
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    // Two attempts of 300 ms and one short backoff.
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(600), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+});
+
+e2e_test!(an_oversized_response_is_refused_not_buffered {
+    use std::io::{Read as _, Write as _};
+    // A server that answers 200 with a 64 MiB body, more than the 16 MiB cap.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let size = 64 * 1024 * 1024;
+            let _ = stream.write_all(
+                format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n").as_bytes(),
+            );
+            let chunk = vec![0u8; 1024 * 1024];
+            for _ in 0..64 {
+                if stream.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let api = Api::new(&format!("http://127.0.0.1:{port}"), KEY, SECRET).unwrap();
+    let error = call!(api
+        .room()
+        .with_options(CallOptions::default().with_max_attempts(1))
+        .list_rooms(Default::default()))
+    .unwrap_err();
+    match &error {
+        Error::Transport(transport) => {
+            assert_eq!(transport.kind, TransportErrorKind::BodyTooLarge, "{error}");
+        }
+        other => panic!("expected a body-too-large error, got {other:?}"),
     }
 });
