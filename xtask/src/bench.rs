@@ -13,12 +13,33 @@ const BENCHES: &[(&str, &str)] = &[
     ("livekit-auth", "auth"),
     ("livekit-proto", "proto"),
     ("livekit-core", "core"),
+    ("livekit-ureq", "transport"),
+    ("livekit-hyper", "transport"),
 ];
+
+/// Ports of the servers the transport benches call.
+const BENCH_PORT: u16 = 7892;
+const BENCH_REDIS_PORT: u16 = 16392;
 
 pub(crate) fn run(args: &[String]) -> Result {
     if let Some(extra) = args.first() {
         return Err(format!("bench takes no arguments, got `{extra}`"));
     }
+    // The transport benches call the real server and a fixed-response loopback server, both
+    // outside their process so its CPU figures are the client's alone.
+    crate::server::build()?;
+    let server = crate::server::start(&crate::server::StartOptions {
+        port: BENCH_PORT,
+        redis_port: BENCH_REDIS_PORT,
+        ..crate::server::StartOptions::default()
+    })?;
+    let fixed = fixed_response_server()?;
+    let outcome = run_benches(&server.url(), &fixed);
+    let stopped = server.stop();
+    outcome.and(stopped)
+}
+
+fn run_benches(server_url: &str, fixed_url: &str) -> Result {
     let mut members = Vec::new();
     for (package, bench) in BENCHES {
         let source = workspace_root().join(format!("crates/{package}/benches/{bench}.rs"));
@@ -28,6 +49,8 @@ pub(crate) fn run(args: &[String]) -> Result {
         eprintln!("$ cargo bench --package {package} --bench {bench}");
         let output = cargo()
             .args(["bench", "--quiet", "--package", package, "--bench", bench])
+            .env("LIVEKIT_BENCH_URL", server_url)
+            .env("LIVEKIT_BENCH_FIXED_URL", fixed_url)
             .stderr(Stdio::inherit())
             .output()
             .map_err(|error| format!("could not run cargo bench: {error}"))?;
@@ -51,4 +74,62 @@ pub(crate) fn run(args: &[String]) -> Result {
     }
     println!("{{{}}}", members.join(","));
     Ok(())
+}
+
+/// A minimal HTTP/1.1 keep-alive server on loopback that answers every request with the
+/// same valid `ListRoomsResponse`, to see the client's own overhead. Returns its URL; it
+/// lives until xtask exits.
+fn fixed_response_server() -> Result<String> {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    // ListRoomsResponse { rooms: [Room { name: "bench" }] }: field 1 (7 bytes) holding
+    // field 2 (5 bytes) "bench".
+    const BODY: &[u8] = b"\x0a\x07\x12\x05bench";
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|error| format!("cannot start the fixed-response server: {error}"))?;
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|error| error.to_string())?
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = stream.set_nodelay(true);
+                let Ok(mut writer) = stream.try_clone() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream);
+                let mut line = String::new();
+                loop {
+                    let mut length = 0usize;
+                    loop {
+                        line.clear();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if line == "\r\n" => break,
+                            Ok(_) => {
+                                if let Some((name, value)) = line.split_once(':')
+                                    && name.eq_ignore_ascii_case("content-length")
+                                {
+                                    length = value.trim().parse().unwrap_or(0);
+                                }
+                            }
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/protobuf\r\ncontent-length: {}\r\n\r\n",
+                        BODY.len()
+                    );
+                    if writer.write_all(head.as_bytes()).is_err() || writer.write_all(BODY).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(url)
 }

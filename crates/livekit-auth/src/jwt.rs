@@ -28,20 +28,34 @@ const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 /// Base64 length of an HS256 signature (32 bytes, unpadded).
 const SIGNATURE_B64_LEN: usize = 43;
 
-/// Serializes, encodes and signs a payload.
+/// Serializes, encodes and signs a payload, in one buffer.
+///
+/// The JSON is written past the place its encoding will occupy and encoded in place, so a
+/// mint costs one allocation.
 pub(crate) fn encode(credentials: &Credentials, payload: &OutgoingPayload<'_>) -> String {
-    let mut json = Vec::with_capacity(512);
-    payload.write_json(&mut json);
-    let payload_len = json.len().div_ceil(3) * 4;
-    let mut token = Vec::with_capacity(HEADER_B64.len() + 1 + payload_len + 1 + SIGNATURE_B64_LEN);
+    const PREFIX: usize = HEADER_B64.len() + 1;
+    let mut token = Vec::with_capacity(768);
     token.extend_from_slice(HEADER_B64.as_bytes());
     token.push(b'.');
-    encode_base64url(&json, &mut token);
+    payload.write_json(&mut token);
+    let json_len = token.len() - PREFIX;
+    let encoded_len = encoded_len(json_len);
+    // Shift the JSON right by the growth of its encoding, so the encoder, which writes
+    // 4 bytes for every 3 it reads, never overwrites bytes it has yet to read.
+    let shift = encoded_len - json_len;
+    token.resize(PREFIX + encoded_len, 0);
+    token.copy_within(PREFIX..PREFIX + json_len, PREFIX + shift);
+    encode_base64url_within(&mut token, PREFIX + shift, json_len, PREFIX);
     let signature = credentials::sign(credentials, &token);
     token.push(b'.');
     encode_base64url(&signature, &mut token);
     // Every byte pushed above is ASCII, so this cannot fail; it validates in one fast pass.
     String::from_utf8(token).unwrap_or_default()
+}
+
+/// The length of the unpadded base64 encoding of `len` bytes.
+const fn encoded_len(len: usize) -> usize {
+    len / 3 * 4 + [0, 2, 3][len % 3]
 }
 
 const BASE64URL_ALPHABET: &[u8; 64] =
@@ -62,30 +76,60 @@ static BASE64URL_PAIRS: [u16; 4096] = {
     table
 };
 
-/// Appends unpadded base64url of `input` to `out`. The minting hot path: about twice as
-/// fast as the general-purpose engine on token-sized input, and checked against it in tests.
+/// Appends unpadded base64url of `input` to `out`.
 pub(crate) fn encode_base64url(input: &[u8], out: &mut Vec<u8>) {
-    let whole = input.len() / 3;
-    let (body, tail) = input.split_at(whole * 3);
-    let start = out.len();
-    let encoded_len = whole * 4 + [0, 2, 3][tail.len()];
-    out.resize(start + encoded_len, 0);
-    let (out_body, out_tail) = out[start..].split_at_mut(whole * 4);
-    for (group, chars) in body.chunks_exact(3).zip(out_body.chunks_exact_mut(4)) {
-        let bits =
-            (usize::from(group[0]) << 16) | (usize::from(group[1]) << 8) | usize::from(group[2]);
+    let source = out.len();
+    out.extend_from_slice(input);
+    let encoded = encoded_len(input.len());
+    let shift = encoded - input.len();
+    out.resize(source + encoded, 0);
+    out.copy_within(source..source + input.len(), source + shift);
+    encode_base64url_within(out, source + shift, input.len(), source);
+}
+
+/// Encodes the `len` bytes at `buffer[source..]` as unpadded base64url into
+/// `buffer[target..]`. The minting hot path, about twice as fast as the general-purpose
+/// engine on token-sized input and checked against it in tests.
+///
+/// `target + encoded_len(len)` must fit in the buffer, and `source - target` must be at least
+/// `encoded_len(len) - len`: the encoding then never overtakes the bytes still to be read,
+/// since each step copies its input window before writing.
+fn encode_base64url_within(buffer: &mut [u8], source: usize, len: usize, target: usize) {
+    // Six input bytes at a time from one 8-byte load: four 12-bit lookups, one 8-byte store.
+    // Block k reads bytes 6k..6k+8, so the last block must end within the input.
+    let blocks = if len >= 8 { (len - 2) / 6 } else { 0 };
+    for block in 0..blocks {
+        let from = source + block * 6;
+        let mut window = [0u8; 8];
+        window.copy_from_slice(&buffer[from..from + 8]);
+        let word = u64::from_be_bytes(window);
+        let pair = |shift: u32| u64::from(BASE64URL_PAIRS[((word >> shift) & 0xfff) as usize]);
+        let quad = pair(52) | (pair(40) << 16) | (pair(28) << 32) | (pair(16) << 48);
+        let to = target + block * 8;
+        buffer[to..to + 8].copy_from_slice(&quad.to_le_bytes());
+    }
+    let (mut from, mut to) = (source + blocks * 6, target + blocks * 8);
+    let end = source + len;
+    while from + 3 <= end {
+        let bits = (usize::from(buffer[from]) << 16)
+            | (usize::from(buffer[from + 1]) << 8)
+            | usize::from(buffer[from + 2]);
         let quad = u32::from(BASE64URL_PAIRS[bits >> 12])
             | (u32::from(BASE64URL_PAIRS[bits & 0xfff]) << 16);
-        chars.copy_from_slice(&quad.to_le_bytes());
+        buffer[to..to + 4].copy_from_slice(&quad.to_le_bytes());
+        from += 3;
+        to += 4;
     }
-    match (tail, out_tail) {
-        ([first], [a, b]) => {
-            [*a, *b] = BASE64URL_PAIRS[usize::from(*first) << 4].to_le_bytes();
+    match end - from {
+        1 => {
+            let pair = BASE64URL_PAIRS[usize::from(buffer[from]) << 4].to_le_bytes();
+            buffer[to..to + 2].copy_from_slice(&pair);
         }
-        ([first, second], [a, b, c]) => {
-            let bits = (usize::from(*first) << 10) | (usize::from(*second) << 2);
-            [*a, *b] = BASE64URL_PAIRS[bits >> 6].to_le_bytes();
-            *c = BASE64URL_ALPHABET[bits & 63];
+        2 => {
+            let bits = (usize::from(buffer[from]) << 10) | (usize::from(buffer[from + 1]) << 2);
+            let pair = BASE64URL_PAIRS[bits >> 6].to_le_bytes();
+            buffer[to..to + 2].copy_from_slice(&pair);
+            buffer[to + 2] = BASE64URL_ALPHABET[bits & 63];
         }
         _ => {}
     }

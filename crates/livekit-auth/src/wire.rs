@@ -171,6 +171,12 @@ impl WriteJson for str {
         let bytes = self.as_bytes();
         out.reserve(bytes.len() + 2);
         out.push(b'"');
+        // Almost every claim string needs no escaping: check first, then copy in one go.
+        if !bytes.iter().any(|&byte| NEEDS_ESCAPE[usize::from(byte)]) {
+            out.extend_from_slice(bytes);
+            out.push(b'"');
+            return;
+        }
         let mut start = 0;
         for (index, &byte) in bytes.iter().enumerate() {
             if !NEEDS_ESCAPE[usize::from(byte)] {

@@ -82,3 +82,102 @@ where
         Ok(EnumNumber::new(known.into()))
     }
 }
+
+/// A number field in the proto3 JSON mapping: a JSON number, or a string holding one (64-bit
+/// integers travel as strings). The generated serde impls read every numeric field through
+/// it, in place of pbjson's `NumberDeserialize`, which buffers each value and tries it as a
+/// string first, building and dropping an error for every plain number.
+pub(crate) struct Number<T>(pub(crate) T);
+
+/// The numeric types of protobuf fields, read from JSON numbers or their text.
+pub(crate) trait JsonNumber: core::str::FromStr + Sized {
+    fn from_u64(value: u64) -> Option<Self>;
+    fn from_i64(value: i64) -> Option<Self>;
+    fn from_f64(value: f64) -> Option<Self>;
+}
+
+macro_rules! integer_json_number {
+    ($($ty:ty),*) => {$(
+        impl JsonNumber for $ty {
+            fn from_u64(value: u64) -> Option<Self> {
+                Self::try_from(value).ok()
+            }
+            fn from_i64(value: i64) -> Option<Self> {
+                Self::try_from(value).ok()
+            }
+            fn from_f64(value: f64) -> Option<Self> {
+                // The JSON mapping accepts integral numbers written with a fraction or an
+                // exponent (`1.0`, `1e3`); anything else is not this integer type.
+                if value.fract() != 0.0 || !value.is_finite() {
+                    return None;
+                }
+                let whole = value as i128;
+                (whole as f64 == value).then(|| Self::try_from(whole).ok()).flatten()
+            }
+        }
+    )*};
+}
+
+integer_json_number!(i32, i64, u32, u64);
+
+macro_rules! float_json_number {
+    ($($ty:ty),*) => {$(
+        impl JsonNumber for $ty {
+            fn from_u64(value: u64) -> Option<Self> {
+                Some(value as Self)
+            }
+            fn from_i64(value: i64) -> Option<Self> {
+                Some(value as Self)
+            }
+            fn from_f64(value: f64) -> Option<Self> {
+                Some(value as Self)
+            }
+        }
+    )*};
+}
+
+float_json_number!(f32, f64);
+
+impl<'de, T: JsonNumber> Deserialize<'de> for Number<T>
+where
+    <T as core::str::FromStr>::Err: fmt::Display,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NumberVisitor<T>(PhantomData<T>);
+
+        impl<T: JsonNumber> Visitor<'_> for NumberVisitor<T>
+        where
+            <T as core::str::FromStr>::Err: fmt::Display,
+        {
+            type Value = Number<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number, or a string holding one")
+            }
+
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+                T::from_u64(value)
+                    .map(Number)
+                    .ok_or_else(|| E::custom(format_args!("{value} is out of range")))
+            }
+
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+                T::from_i64(value)
+                    .map(Number)
+                    .ok_or_else(|| E::custom(format_args!("{value} is out of range")))
+            }
+
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+                T::from_f64(value)
+                    .map(Number)
+                    .ok_or_else(|| E::custom(format_args!("{value} is not a valid value here")))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                text.trim().parse().map(Number).map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_any(NumberVisitor(PhantomData))
+    }
+}

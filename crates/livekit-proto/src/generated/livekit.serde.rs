@@ -868,7 +868,7 @@ impl<'de> serde::Deserialize<'de> for AgentDispatchState {
                                 return Err(serde::de::Error::duplicate_field("createdAt"));
                             }
                             created_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::DeletedAt => {
@@ -876,7 +876,7 @@ impl<'de> serde::Deserialize<'de> for AgentDispatchState {
                                 return Err(serde::de::Error::duplicate_field("deletedAt"));
                             }
                             deleted_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -2298,7 +2298,7 @@ impl<'de> serde::Deserialize<'de> for ChatMessage {
                                 return Err(serde::de::Error::duplicate_field("timestamp"));
                             }
                             timestamp__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EditTimestamp => {
@@ -2306,7 +2306,7 @@ impl<'de> serde::Deserialize<'de> for ChatMessage {
                                 return Err(serde::de::Error::duplicate_field("editTimestamp"));
                             }
                             edit_timestamp__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Message => {
@@ -2567,7 +2567,7 @@ impl<'de> serde::Deserialize<'de> for ClientInfo {
                                 return Err(serde::de::Error::duplicate_field("protocol"));
                             }
                             protocol__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Os => {
@@ -2623,7 +2623,7 @@ impl<'de> serde::Deserialize<'de> for ClientInfo {
                                 return Err(serde::de::Error::duplicate_field("clientProtocol"));
                             }
                             client_protocol__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Capabilities => {
@@ -4325,7 +4325,7 @@ impl<'de> serde::Deserialize<'de> for CreateRoomRequest {
                                 return Err(serde::de::Error::duplicate_field("emptyTimeout"));
                             }
                             empty_timeout__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::DepartureTimeout => {
@@ -4333,7 +4333,7 @@ impl<'de> serde::Deserialize<'de> for CreateRoomRequest {
                                 return Err(serde::de::Error::duplicate_field("departureTimeout"));
                             }
                             departure_timeout__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::MaxParticipants => {
@@ -4341,7 +4341,7 @@ impl<'de> serde::Deserialize<'de> for CreateRoomRequest {
                                 return Err(serde::de::Error::duplicate_field("maxParticipants"));
                             }
                             max_participants__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::NodeId => {
@@ -4373,7 +4373,7 @@ impl<'de> serde::Deserialize<'de> for CreateRoomRequest {
                                 return Err(serde::de::Error::duplicate_field("minPlayoutDelay"));
                             }
                             min_playout_delay__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::MaxPlayoutDelay => {
@@ -4381,7 +4381,7 @@ impl<'de> serde::Deserialize<'de> for CreateRoomRequest {
                                 return Err(serde::de::Error::duplicate_field("maxPlayoutDelay"));
                             }
                             max_playout_delay__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::SyncStreams => {
@@ -6040,7 +6040,7 @@ impl<'de> serde::Deserialize<'de> for DataPacket {
                                 return Err(serde::de::Error::duplicate_field("sequence"));
                             }
                             sequence__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::ParticipantSid => {
@@ -6644,7 +6644,7 @@ impl<'de> serde::Deserialize<'de> for data_stream::Chunk {
                                 return Err(serde::de::Error::duplicate_field("chunkIndex"));
                             }
                             chunk_index__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Content => {
@@ -6660,7 +6660,7 @@ impl<'de> serde::Deserialize<'de> for data_stream::Chunk {
                                 return Err(serde::de::Error::duplicate_field("version"));
                             }
                             version__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Iv => {
@@ -6961,7 +6961,7 @@ impl<'de> serde::Deserialize<'de> for data_stream::Header {
                                 return Err(serde::de::Error::duplicate_field("timestamp"));
                             }
                             timestamp__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Topic => {
@@ -6981,7 +6981,7 @@ impl<'de> serde::Deserialize<'de> for data_stream::Header {
                                 return Err(serde::de::Error::duplicate_field("totalLength"));
                             }
                             total_length__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EncryptionType => {
@@ -7254,7 +7254,7 @@ impl<'de> serde::Deserialize<'de> for data_stream::TextHeader {
                                 return Err(serde::de::Error::duplicate_field("version"));
                             }
                             version__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::ReplyToStreamId => {
@@ -7758,7 +7758,7 @@ impl<'de> serde::Deserialize<'de> for DataTrackInfo {
                                 return Err(serde::de::Error::duplicate_field("pubHandle"));
                             }
                             pub_handle__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Sid => {
@@ -10193,7 +10193,7 @@ impl<'de> serde::Deserialize<'de> for EgressInfo {
                                 return Err(serde::de::Error::duplicate_field("startedAt"));
                             }
                             started_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndedAt => {
@@ -10201,7 +10201,7 @@ impl<'de> serde::Deserialize<'de> for EgressInfo {
                                 return Err(serde::de::Error::duplicate_field("endedAt"));
                             }
                             ended_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::UpdatedAt => {
@@ -10209,7 +10209,7 @@ impl<'de> serde::Deserialize<'de> for EgressInfo {
                                 return Err(serde::de::Error::duplicate_field("updatedAt"));
                             }
                             updated_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::StreamResults => {
@@ -10247,7 +10247,7 @@ impl<'de> serde::Deserialize<'de> for EgressInfo {
                                 return Err(serde::de::Error::duplicate_field("errorCode"));
                             }
                             error_code__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Details => {
@@ -10273,7 +10273,7 @@ impl<'de> serde::Deserialize<'de> for EgressInfo {
                                 return Err(serde::de::Error::duplicate_field("retryCount"));
                             }
                             retry_count__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Egress => {
@@ -11006,7 +11006,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("width"));
                             }
                             width__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Height => {
@@ -11014,7 +11014,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("height"));
                             }
                             height__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Depth => {
@@ -11022,7 +11022,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("depth"));
                             }
                             depth__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Framerate => {
@@ -11030,7 +11030,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("framerate"));
                             }
                             framerate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::AudioCodec => {
@@ -11044,7 +11044,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("audioBitrate"));
                             }
                             audio_bitrate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::AudioFrequency => {
@@ -11052,7 +11052,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("audioFrequency"));
                             }
                             audio_frequency__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::VideoCodec => {
@@ -11066,7 +11066,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("videoBitrate"));
                             }
                             video_bitrate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::KeyFrameInterval => {
@@ -11074,7 +11074,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("keyFrameInterval"));
                             }
                             key_frame_interval__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::AudioQuality => {
@@ -11082,7 +11082,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("audioQuality"));
                             }
                             audio_quality__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::VideoQuality => {
@@ -11090,7 +11090,7 @@ impl<'de> serde::Deserialize<'de> for EncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("videoQuality"));
                             }
                             video_quality__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -11339,7 +11339,7 @@ impl<'de> serde::Deserialize<'de> for EncryptedPacket {
                                 return Err(serde::de::Error::duplicate_field("keyIndex"));
                             }
                             key_index__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EncryptedValue => {
@@ -11683,7 +11683,7 @@ impl<'de> serde::Deserialize<'de> for EventMetric {
                                 return Err(serde::de::Error::duplicate_field("label"));
                             }
                             label__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::ParticipantIdentity => {
@@ -11691,7 +11691,7 @@ impl<'de> serde::Deserialize<'de> for EventMetric {
                                 return Err(serde::de::Error::duplicate_field("participantIdentity"));
                             }
                             participant_identity__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::TrackSid => {
@@ -11699,7 +11699,7 @@ impl<'de> serde::Deserialize<'de> for EventMetric {
                                 return Err(serde::de::Error::duplicate_field("trackSid"));
                             }
                             track_sid__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::StartTimestampMs => {
@@ -11707,7 +11707,7 @@ impl<'de> serde::Deserialize<'de> for EventMetric {
                                 return Err(serde::de::Error::duplicate_field("startTimestampMs"));
                             }
                             start_timestamp_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndTimestampMs => {
@@ -11715,7 +11715,7 @@ impl<'de> serde::Deserialize<'de> for EventMetric {
                                 return Err(serde::de::Error::duplicate_field("endTimestampMs"));
                             }
                             end_timestamp_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::NormalizedStartTimestamp => {
@@ -11741,7 +11741,7 @@ impl<'de> serde::Deserialize<'de> for EventMetric {
                                 return Err(serde::de::Error::duplicate_field("rid"));
                             }
                             rid__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -11956,7 +11956,7 @@ impl<'de> serde::Deserialize<'de> for ExportReplayRequest {
                                 return Err(serde::de::Error::duplicate_field("startOffsetMs"));
                             }
                             start_offset_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndOffsetMs => {
@@ -11964,7 +11964,7 @@ impl<'de> serde::Deserialize<'de> for ExportReplayRequest {
                                 return Err(serde::de::Error::duplicate_field("endOffsetMs"));
                             }
                             end_offset_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Outputs => {
@@ -12186,7 +12186,7 @@ impl<'de> serde::Deserialize<'de> for FileInfo {
                                 return Err(serde::de::Error::duplicate_field("startedAt"));
                             }
                             started_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndedAt => {
@@ -12194,7 +12194,7 @@ impl<'de> serde::Deserialize<'de> for FileInfo {
                                 return Err(serde::de::Error::duplicate_field("endedAt"));
                             }
                             ended_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Duration => {
@@ -12202,7 +12202,7 @@ impl<'de> serde::Deserialize<'de> for FileInfo {
                                 return Err(serde::de::Error::duplicate_field("duration"));
                             }
                             duration__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Size => {
@@ -12210,7 +12210,7 @@ impl<'de> serde::Deserialize<'de> for FileInfo {
                                 return Err(serde::de::Error::duplicate_field("size"));
                             }
                             size__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Location => {
@@ -13521,7 +13521,7 @@ impl<'de> serde::Deserialize<'de> for ImageOutput {
                                 return Err(serde::de::Error::duplicate_field("captureInterval"));
                             }
                             capture_interval__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Width => {
@@ -13529,7 +13529,7 @@ impl<'de> serde::Deserialize<'de> for ImageOutput {
                                 return Err(serde::de::Error::duplicate_field("width"));
                             }
                             width__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Height => {
@@ -13537,7 +13537,7 @@ impl<'de> serde::Deserialize<'de> for ImageOutput {
                                 return Err(serde::de::Error::duplicate_field("height"));
                             }
                             height__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::FilenamePrefix => {
@@ -13739,7 +13739,7 @@ impl<'de> serde::Deserialize<'de> for ImagesInfo {
                                 return Err(serde::de::Error::duplicate_field("imageCount"));
                             }
                             image_count__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::StartedAt => {
@@ -13747,7 +13747,7 @@ impl<'de> serde::Deserialize<'de> for ImagesInfo {
                                 return Err(serde::de::Error::duplicate_field("startedAt"));
                             }
                             started_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndedAt => {
@@ -13755,7 +13755,7 @@ impl<'de> serde::Deserialize<'de> for ImagesInfo {
                                 return Err(serde::de::Error::duplicate_field("endedAt"));
                             }
                             ended_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -13894,7 +13894,7 @@ impl<'de> serde::Deserialize<'de> for IngressAudioEncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("bitrate"));
                             }
                             bitrate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::DisableDtx => {
@@ -13908,7 +13908,7 @@ impl<'de> serde::Deserialize<'de> for IngressAudioEncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("channels"));
                             }
                             channels__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -14793,7 +14793,7 @@ impl<'de> serde::Deserialize<'de> for IngressState {
                                 return Err(serde::de::Error::duplicate_field("startedAt"));
                             }
                             started_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndedAt => {
@@ -14801,7 +14801,7 @@ impl<'de> serde::Deserialize<'de> for IngressState {
                                 return Err(serde::de::Error::duplicate_field("endedAt"));
                             }
                             ended_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::UpdatedAt => {
@@ -14809,7 +14809,7 @@ impl<'de> serde::Deserialize<'de> for IngressState {
                                 return Err(serde::de::Error::duplicate_field("updatedAt"));
                             }
                             updated_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::ResourceId => {
@@ -15036,7 +15036,7 @@ impl<'de> serde::Deserialize<'de> for IngressVideoEncodingOptions {
                                 return Err(serde::de::Error::duplicate_field("frameRate"));
                             }
                             frame_rate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Layers => {
@@ -15423,7 +15423,7 @@ impl<'de> serde::Deserialize<'de> for InputAudioState {
                                 return Err(serde::de::Error::duplicate_field("averageBitrate"));
                             }
                             average_bitrate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Channels => {
@@ -15431,7 +15431,7 @@ impl<'de> serde::Deserialize<'de> for InputAudioState {
                                 return Err(serde::de::Error::duplicate_field("channels"));
                             }
                             channels__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::SampleRate => {
@@ -15439,7 +15439,7 @@ impl<'de> serde::Deserialize<'de> for InputAudioState {
                                 return Err(serde::de::Error::duplicate_field("sampleRate"));
                             }
                             sample_rate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -15587,7 +15587,7 @@ impl<'de> serde::Deserialize<'de> for InputVideoState {
                                 return Err(serde::de::Error::duplicate_field("averageBitrate"));
                             }
                             average_bitrate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Width => {
@@ -15595,7 +15595,7 @@ impl<'de> serde::Deserialize<'de> for InputVideoState {
                                 return Err(serde::de::Error::duplicate_field("width"));
                             }
                             width__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Height => {
@@ -15603,7 +15603,7 @@ impl<'de> serde::Deserialize<'de> for InputVideoState {
                                 return Err(serde::de::Error::duplicate_field("height"));
                             }
                             height__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Framerate => {
@@ -15611,7 +15611,7 @@ impl<'de> serde::Deserialize<'de> for InputVideoState {
                                 return Err(serde::de::Error::duplicate_field("framerate"));
                             }
                             framerate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -16182,7 +16182,7 @@ impl<'de> serde::Deserialize<'de> for JobState {
                                 return Err(serde::de::Error::duplicate_field("startedAt"));
                             }
                             started_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndedAt => {
@@ -16190,7 +16190,7 @@ impl<'de> serde::Deserialize<'de> for JobState {
                                 return Err(serde::de::Error::duplicate_field("endedAt"));
                             }
                             ended_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::UpdatedAt => {
@@ -16198,7 +16198,7 @@ impl<'de> serde::Deserialize<'de> for JobState {
                                 return Err(serde::de::Error::duplicate_field("updatedAt"));
                             }
                             updated_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::ParticipantIdentity => {
@@ -18734,7 +18734,7 @@ impl<'de> serde::Deserialize<'de> for MetricSample {
                                 return Err(serde::de::Error::duplicate_field("timestampMs"));
                             }
                             timestamp_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::NormalizedTimestamp => {
@@ -18748,7 +18748,7 @@ impl<'de> serde::Deserialize<'de> for MetricSample {
                                 return Err(serde::de::Error::duplicate_field("value"));
                             }
                             value__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -18893,7 +18893,7 @@ impl<'de> serde::Deserialize<'de> for MetricsBatch {
                                 return Err(serde::de::Error::duplicate_field("timestampMs"));
                             }
                             timestamp_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::NormalizedTimestamp => {
@@ -19709,7 +19709,7 @@ impl<'de> serde::Deserialize<'de> for Pagination {
                                 return Err(serde::de::Error::duplicate_field("limit"));
                             }
                             limit__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -20292,7 +20292,7 @@ impl<'de> serde::Deserialize<'de> for ParticipantInfo {
                                 return Err(serde::de::Error::duplicate_field("joinedAt"));
                             }
                             joined_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::JoinedAtMs => {
@@ -20300,7 +20300,7 @@ impl<'de> serde::Deserialize<'de> for ParticipantInfo {
                                 return Err(serde::de::Error::duplicate_field("joinedAtMs"));
                             }
                             joined_at_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Name => {
@@ -20314,7 +20314,7 @@ impl<'de> serde::Deserialize<'de> for ParticipantInfo {
                                 return Err(serde::de::Error::duplicate_field("version"));
                             }
                             version__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Permission => {
@@ -20370,7 +20370,7 @@ impl<'de> serde::Deserialize<'de> for ParticipantInfo {
                                 return Err(serde::de::Error::duplicate_field("clientProtocol"));
                             }
                             client_protocol__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Capabilities => {
@@ -21288,7 +21288,7 @@ impl<'de> serde::Deserialize<'de> for PerformRpcRequest {
                                 return Err(serde::de::Error::duplicate_field("responseTimeoutMs"));
                             }
                             response_timeout_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -22063,7 +22063,7 @@ impl<'de> serde::Deserialize<'de> for Room {
                                 return Err(serde::de::Error::duplicate_field("emptyTimeout"));
                             }
                             empty_timeout__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::DepartureTimeout => {
@@ -22071,7 +22071,7 @@ impl<'de> serde::Deserialize<'de> for Room {
                                 return Err(serde::de::Error::duplicate_field("departureTimeout"));
                             }
                             departure_timeout__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::MaxParticipants => {
@@ -22079,7 +22079,7 @@ impl<'de> serde::Deserialize<'de> for Room {
                                 return Err(serde::de::Error::duplicate_field("maxParticipants"));
                             }
                             max_participants__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::CreationTime => {
@@ -22087,7 +22087,7 @@ impl<'de> serde::Deserialize<'de> for Room {
                                 return Err(serde::de::Error::duplicate_field("creationTime"));
                             }
                             creation_time__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::CreationTimeMs => {
@@ -22095,7 +22095,7 @@ impl<'de> serde::Deserialize<'de> for Room {
                                 return Err(serde::de::Error::duplicate_field("creationTimeMs"));
                             }
                             creation_time_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::TurnPassword => {
@@ -22121,7 +22121,7 @@ impl<'de> serde::Deserialize<'de> for Room {
                                 return Err(serde::de::Error::duplicate_field("numParticipants"));
                             }
                             num_participants__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::NumPublishers => {
@@ -22129,7 +22129,7 @@ impl<'de> serde::Deserialize<'de> for Room {
                                 return Err(serde::de::Error::duplicate_field("numPublishers"));
                             }
                             num_publishers__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::ActiveRecording => {
@@ -22982,7 +22982,7 @@ impl<'de> serde::Deserialize<'de> for RoomConfiguration {
                                 return Err(serde::de::Error::duplicate_field("emptyTimeout"));
                             }
                             empty_timeout__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::DepartureTimeout => {
@@ -22990,7 +22990,7 @@ impl<'de> serde::Deserialize<'de> for RoomConfiguration {
                                 return Err(serde::de::Error::duplicate_field("departureTimeout"));
                             }
                             departure_timeout__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::MaxParticipants => {
@@ -22998,7 +22998,7 @@ impl<'de> serde::Deserialize<'de> for RoomConfiguration {
                                 return Err(serde::de::Error::duplicate_field("maxParticipants"));
                             }
                             max_participants__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Metadata => {
@@ -23018,7 +23018,7 @@ impl<'de> serde::Deserialize<'de> for RoomConfiguration {
                                 return Err(serde::de::Error::duplicate_field("minPlayoutDelay"));
                             }
                             min_playout_delay__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::MaxPlayoutDelay => {
@@ -23026,7 +23026,7 @@ impl<'de> serde::Deserialize<'de> for RoomConfiguration {
                                 return Err(serde::de::Error::duplicate_field("maxPlayoutDelay"));
                             }
                             max_playout_delay__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::SyncStreams => {
@@ -23315,7 +23315,7 @@ impl<'de> serde::Deserialize<'de> for RoomParticipantIdentity {
                                 return Err(serde::de::Error::duplicate_field("revokeTokenTs"));
                             }
                             revoke_token_ts__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -23530,7 +23530,7 @@ impl<'de> serde::Deserialize<'de> for RpcError {
                                 return Err(serde::de::Error::duplicate_field("code"));
                             }
                             code__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Message => {
@@ -23713,7 +23713,7 @@ impl<'de> serde::Deserialize<'de> for RpcRequest {
                                 return Err(serde::de::Error::duplicate_field("responseTimeoutMs"));
                             }
                             response_timeout_ms__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Version => {
@@ -23721,7 +23721,7 @@ impl<'de> serde::Deserialize<'de> for RpcRequest {
                                 return Err(serde::de::Error::duplicate_field("version"));
                             }
                             version__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::CompressedPayload => {
@@ -24729,7 +24729,7 @@ impl<'de> serde::Deserialize<'de> for SipCallInfo {
                                 return Err(serde::de::Error::duplicate_field("createdAt"));
                             }
                             created_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::StartedAt => {
@@ -24737,7 +24737,7 @@ impl<'de> serde::Deserialize<'de> for SipCallInfo {
                                 return Err(serde::de::Error::duplicate_field("startedAt"));
                             }
                             started_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndedAt => {
@@ -24745,7 +24745,7 @@ impl<'de> serde::Deserialize<'de> for SipCallInfo {
                                 return Err(serde::de::Error::duplicate_field("endedAt"));
                             }
                             ended_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EnabledFeatures => {
@@ -24771,7 +24771,7 @@ impl<'de> serde::Deserialize<'de> for SipCallInfo {
                                 return Err(serde::de::Error::duplicate_field("createdAtNs"));
                             }
                             created_at_ns__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::StartedAtNs => {
@@ -24779,7 +24779,7 @@ impl<'de> serde::Deserialize<'de> for SipCallInfo {
                                 return Err(serde::de::Error::duplicate_field("startedAtNs"));
                             }
                             started_at_ns__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndedAtNs => {
@@ -24787,7 +24787,7 @@ impl<'de> serde::Deserialize<'de> for SipCallInfo {
                                 return Err(serde::de::Error::duplicate_field("endedAtNs"));
                             }
                             ended_at_ns__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::DisconnectReason => {
@@ -25061,7 +25061,7 @@ impl<'de> serde::Deserialize<'de> for SipCodec {
                                 return Err(serde::de::Error::duplicate_field("rate"));
                             }
                             rate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -29070,7 +29070,7 @@ impl<'de> serde::Deserialize<'de> for SipTransferInfo {
                                 return Err(serde::de::Error::duplicate_field("transferInitiatedAtNs"));
                             }
                             transfer_initiated_at_ns__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::TransferCompletedAtNs => {
@@ -29078,7 +29078,7 @@ impl<'de> serde::Deserialize<'de> for SipTransferInfo {
                                 return Err(serde::de::Error::duplicate_field("transferCompletedAtNs"));
                             }
                             transfer_completed_at_ns__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::TransferStatus => {
@@ -29812,7 +29812,7 @@ impl<'de> serde::Deserialize<'de> for SipUri {
                                 return Err(serde::de::Error::duplicate_field("port"));
                             }
                             port__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Transport => {
@@ -30043,7 +30043,7 @@ impl<'de> serde::Deserialize<'de> for SegmentedFileOutput {
                                 return Err(serde::de::Error::duplicate_field("segmentDuration"));
                             }
                             segment_duration__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::FilenameSuffix => {
@@ -30438,7 +30438,7 @@ impl<'de> serde::Deserialize<'de> for SegmentsInfo {
                                 return Err(serde::de::Error::duplicate_field("duration"));
                             }
                             duration__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Size => {
@@ -30446,7 +30446,7 @@ impl<'de> serde::Deserialize<'de> for SegmentsInfo {
                                 return Err(serde::de::Error::duplicate_field("size"));
                             }
                             size__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::PlaylistLocation => {
@@ -30466,7 +30466,7 @@ impl<'de> serde::Deserialize<'de> for SegmentsInfo {
                                 return Err(serde::de::Error::duplicate_field("segmentCount"));
                             }
                             segment_count__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::StartedAt => {
@@ -30474,7 +30474,7 @@ impl<'de> serde::Deserialize<'de> for SegmentsInfo {
                                 return Err(serde::de::Error::duplicate_field("startedAt"));
                             }
                             started_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndedAt => {
@@ -30482,7 +30482,7 @@ impl<'de> serde::Deserialize<'de> for SegmentsInfo {
                                 return Err(serde::de::Error::duplicate_field("endedAt"));
                             }
                             ended_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -30910,7 +30910,7 @@ impl<'de> serde::Deserialize<'de> for SessionDescription {
                                 return Err(serde::de::Error::duplicate_field("id"));
                             }
                             id__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::MidToTrackId => {
@@ -31210,7 +31210,7 @@ impl<'de> serde::Deserialize<'de> for SipDtmf {
                                 return Err(serde::de::Error::duplicate_field("code"));
                             }
                             code__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Digit => {
@@ -31340,7 +31340,7 @@ impl<'de> serde::Deserialize<'de> for SpeakerInfo {
                                 return Err(serde::de::Error::duplicate_field("level"));
                             }
                             level__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Active => {
@@ -31998,7 +31998,7 @@ impl<'de> serde::Deserialize<'de> for StreamInfo {
                                 return Err(serde::de::Error::duplicate_field("startedAt"));
                             }
                             started_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndedAt => {
@@ -32006,7 +32006,7 @@ impl<'de> serde::Deserialize<'de> for StreamInfo {
                                 return Err(serde::de::Error::duplicate_field("endedAt"));
                             }
                             ended_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Duration => {
@@ -32014,7 +32014,7 @@ impl<'de> serde::Deserialize<'de> for StreamInfo {
                                 return Err(serde::de::Error::duplicate_field("duration"));
                             }
                             duration__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Status => {
@@ -32034,7 +32034,7 @@ impl<'de> serde::Deserialize<'de> for StreamInfo {
                                 return Err(serde::de::Error::duplicate_field("lastRetryAt"));
                             }
                             last_retry_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Retries => {
@@ -32042,7 +32042,7 @@ impl<'de> serde::Deserialize<'de> for StreamInfo {
                                 return Err(serde::de::Error::duplicate_field("retries"));
                             }
                             retries__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -32696,7 +32696,7 @@ impl<'de> serde::Deserialize<'de> for TimeSeriesMetric {
                                 return Err(serde::de::Error::duplicate_field("label"));
                             }
                             label__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::ParticipantIdentity => {
@@ -32704,7 +32704,7 @@ impl<'de> serde::Deserialize<'de> for TimeSeriesMetric {
                                 return Err(serde::de::Error::duplicate_field("participantIdentity"));
                             }
                             participant_identity__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::TrackSid => {
@@ -32712,7 +32712,7 @@ impl<'de> serde::Deserialize<'de> for TimeSeriesMetric {
                                 return Err(serde::de::Error::duplicate_field("trackSid"));
                             }
                             track_sid__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Samples => {
@@ -32726,7 +32726,7 @@ impl<'de> serde::Deserialize<'de> for TimeSeriesMetric {
                                 return Err(serde::de::Error::duplicate_field("rid"));
                             }
                             rid__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -32840,7 +32840,7 @@ impl<'de> serde::Deserialize<'de> for TimedVersion {
                                 return Err(serde::de::Error::duplicate_field("unixMicro"));
                             }
                             unix_micro__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Ticks => {
@@ -32848,7 +32848,7 @@ impl<'de> serde::Deserialize<'de> for TimedVersion {
                                 return Err(serde::de::Error::duplicate_field("ticks"));
                             }
                             ticks__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -33751,7 +33751,7 @@ impl<'de> serde::Deserialize<'de> for TrackInfo {
                                 return Err(serde::de::Error::duplicate_field("width"));
                             }
                             width__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Height => {
@@ -33759,7 +33759,7 @@ impl<'de> serde::Deserialize<'de> for TrackInfo {
                                 return Err(serde::de::Error::duplicate_field("height"));
                             }
                             height__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Simulcast => {
@@ -34319,7 +34319,7 @@ impl<'de> serde::Deserialize<'de> for TranscriptionSegment {
                                 return Err(serde::de::Error::duplicate_field("startTime"));
                             }
                             start_time__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndTime => {
@@ -34327,7 +34327,7 @@ impl<'de> serde::Deserialize<'de> for TranscriptionSegment {
                                 return Err(serde::de::Error::duplicate_field("endTime"));
                             }
                             end_time__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Final => {
@@ -36379,7 +36379,7 @@ impl<'de> serde::Deserialize<'de> for UserPacket {
                                 return Err(serde::de::Error::duplicate_field("startTime"));
                             }
                             start_time__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::EndTime => {
@@ -36387,7 +36387,7 @@ impl<'de> serde::Deserialize<'de> for UserPacket {
                                 return Err(serde::de::Error::duplicate_field("endTime"));
                             }
                             end_time__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Nonce => {
@@ -36660,7 +36660,7 @@ impl<'de> serde::Deserialize<'de> for VideoLayer {
                                 return Err(serde::de::Error::duplicate_field("width"));
                             }
                             width__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Height => {
@@ -36668,7 +36668,7 @@ impl<'de> serde::Deserialize<'de> for VideoLayer {
                                 return Err(serde::de::Error::duplicate_field("height"));
                             }
                             height__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Bitrate => {
@@ -36676,7 +36676,7 @@ impl<'de> serde::Deserialize<'de> for VideoLayer {
                                 return Err(serde::de::Error::duplicate_field("bitrate"));
                             }
                             bitrate__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Ssrc => {
@@ -36684,7 +36684,7 @@ impl<'de> serde::Deserialize<'de> for VideoLayer {
                                 return Err(serde::de::Error::duplicate_field("ssrc"));
                             }
                             ssrc__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::SpatialLayer => {
@@ -36692,7 +36692,7 @@ impl<'de> serde::Deserialize<'de> for VideoLayer {
                                 return Err(serde::de::Error::duplicate_field("spatialLayer"));
                             }
                             spatial_layer__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::Rid => {
@@ -36706,7 +36706,7 @@ impl<'de> serde::Deserialize<'de> for VideoLayer {
                                 return Err(serde::de::Error::duplicate_field("repairSsrc"));
                             }
                             repair_ssrc__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
@@ -37693,7 +37693,7 @@ impl<'de> serde::Deserialize<'de> for WebhookEvent {
                                 return Err(serde::de::Error::duplicate_field("createdAt"));
                             }
                             created_at__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::NumDropped => {
@@ -37701,7 +37701,7 @@ impl<'de> serde::Deserialize<'de> for WebhookEvent {
                                 return Err(serde::de::Error::duplicate_field("numDropped"));
                             }
                             num_dropped__ = 
-                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                                map_.next_value::<::std::option::Option<crate::protojson::Number<_>>>()?.map(|x| x.0)
                             ;
                         }
                         GeneratedField::__SkipField__ => {
