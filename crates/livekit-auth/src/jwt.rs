@@ -25,9 +25,6 @@ pub(crate) const BASE64URL: GeneralPurpose = GeneralPurpose::new(
 /// `{"alg":"HS256","typ":"JWT"}`, the header the reference SDK writes, already encoded.
 const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
-/// Base64 length of an HS256 signature (32 bytes, unpadded).
-const SIGNATURE_B64_LEN: usize = 43;
-
 /// Serializes, encodes and signs a payload, in one buffer.
 ///
 /// The JSON is written past the place its encoding will occupy and encoded in place, so a
