@@ -93,8 +93,17 @@ fn clippy() -> Result {
     ]))
 }
 
+/// Every test target, but not the benches: they run through `cargo xtask bench` (clippy
+/// still compiles them with `--all-targets`).
 fn test() -> Result {
-    run(cargo().args(["test", "--workspace", "--all-targets"]))
+    run(cargo().args([
+        "test",
+        "--workspace",
+        "--lib",
+        "--bins",
+        "--tests",
+        "--examples",
+    ]))
 }
 
 fn doctest() -> Result {

@@ -165,6 +165,31 @@ static NEEDS_ESCAPE: [bool; 256] = {
     table
 };
 
+/// Whether any byte of `bytes` must be escaped in a JSON string, eight bytes at a time: a
+/// byte below 0x20, a quote or a backslash (the classic "has a byte less than / equal to" bit tricks,
+/// exact as a yes/no answer).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+        if control | quote | backslash != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&byte| NEEDS_ESCAPE[usize::from(byte)])
+}
+
 impl WriteJson for str {
     fn write_json(&self, out: &mut Vec<u8>) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -172,7 +197,7 @@ impl WriteJson for str {
         out.reserve(bytes.len() + 2);
         out.push(b'"');
         // Almost every claim string needs no escaping: check first, then copy in one go.
-        if !bytes.iter().any(|&byte| NEEDS_ESCAPE[usize::from(byte)]) {
+        if !needs_escape(bytes) {
             out.extend_from_slice(bytes);
             out.push(b'"');
             return;
@@ -386,6 +411,23 @@ mod tests {
             every_ascii.as_str(),
         ] {
             assert_eq!(written(text), serde_json::to_string(text).unwrap());
+        }
+    }
+
+    #[test]
+    fn the_escape_check_agrees_with_the_byte_table() {
+        let mut text = [b'a'; 24];
+        assert!(!super::needs_escape(&text));
+        for position in 0..text.len() {
+            for byte in 0..=255u8 {
+                text[position] = byte;
+                assert_eq!(
+                    super::needs_escape(&text),
+                    super::NEEDS_ESCAPE[usize::from(byte)],
+                    "byte {byte:#x} at {position}"
+                );
+            }
+            text[position] = b'a';
         }
     }
 
