@@ -235,45 +235,60 @@ pub trait Execute: Send + Sync {
 /// A boxed, sendable future: what async calls return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// An async API handle: a [`Client`], a [`Transport`] and an [`Environment`]. Cheap to
-/// clone when `T` and `E` are (the client is shared).
-#[derive(Debug)]
-pub struct AsyncApi<T, E> {
-    client: Arc<Client>,
-    transport: T,
-    environment: E,
-}
-
-impl<T: Clone, E: Clone> Clone for AsyncApi<T, E> {
-    fn clone(&self) -> Self {
-        Self {
-            client: Arc::clone(&self.client),
-            transport: self.transport.clone(),
-            environment: self.environment.clone(),
+/// Defines an API handle type: a shared [`Client`], a transport and an [`Environment`].
+macro_rules! api_handle {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub struct $name<T, E> {
+            client: Arc<Client>,
+            transport: T,
+            environment: E,
         }
-    }
-}
 
-impl<T, E> AsyncApi<T, E> {
-    /// An API handle from its parts.
-    pub fn new(client: Client, transport: T, environment: E) -> Self {
-        Self {
-            client: Arc::new(client),
-            transport,
-            environment,
+        impl<T: Clone, E: Clone> Clone for $name<T, E> {
+            fn clone(&self) -> Self {
+                Self {
+                    client: Arc::clone(&self.client),
+                    transport: self.transport.clone(),
+                    environment: self.environment.clone(),
+                }
+            }
         }
-    }
 
-    /// The sans-IO client.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
+        impl<T, E> $name<T, E> {
+            /// An API handle from its parts.
+            pub fn new(client: Client, transport: T, environment: E) -> Self {
+                Self {
+                    client: Arc::new(client),
+                    transport,
+                    environment,
+                }
+            }
 
-    /// The transport.
-    pub fn transport(&self) -> &T {
-        &self.transport
-    }
+            /// The sans-IO client.
+            pub fn client(&self) -> &Client {
+                &self.client
+            }
+
+            /// The transport.
+            pub fn transport(&self) -> &T {
+                &self.transport
+            }
+        }
+    };
 }
+
+api_handle!(
+    /// An async API handle: a [`Client`], a [`Transport`] and an [`Environment`]. Cheap to
+    /// clone when `T` and `E` are (the client is shared).
+    AsyncApi
+);
+
+api_handle!(
+    /// A blocking API handle: the twin of [`AsyncApi`], over a [`BlockingTransport`].
+    BlockingApi
+);
 
 impl<T: Transport, E: Environment> Execute for AsyncApi<T, E> {
     type Output<'a, X: Send + 'a>
@@ -306,45 +321,6 @@ impl<T: Transport, E: Environment> Execute for AsyncApi<T, E> {
         Self: 'a,
     {
         Box::pin(async move { f(output.await) })
-    }
-}
-
-/// A blocking API handle: the twin of [`AsyncApi`].
-#[derive(Debug)]
-pub struct BlockingApi<T, E> {
-    client: Arc<Client>,
-    transport: T,
-    environment: E,
-}
-
-impl<T: Clone, E: Clone> Clone for BlockingApi<T, E> {
-    fn clone(&self) -> Self {
-        Self {
-            client: Arc::clone(&self.client),
-            transport: self.transport.clone(),
-            environment: self.environment.clone(),
-        }
-    }
-}
-
-impl<T, E> BlockingApi<T, E> {
-    /// An API handle from its parts.
-    pub fn new(client: Client, transport: T, environment: E) -> Self {
-        Self {
-            client: Arc::new(client),
-            transport,
-            environment,
-        }
-    }
-
-    /// The sans-IO client.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// The transport.
-    pub fn transport(&self) -> &T {
-        &self.transport
     }
 }
 
