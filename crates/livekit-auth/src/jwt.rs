@@ -173,7 +173,13 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
     }
 
     let json = decode_segment(payload, Segment::Payload)?;
-    let claims = serde_json::from_slice::<Claims>(&json).map_err(|error| Error::InvalidJson {
+    // One validation pass over the whole payload, then a parser that need not re-check
+    // every string it borrows: measurably faster than `from_slice`.
+    let json = core::str::from_utf8(&json).map_err(|error| Error::InvalidJson {
+        segment: Segment::Payload,
+        detail: alloc::format!("{error}"),
+    })?;
+    let claims = serde_json::from_str::<Claims>(json).map_err(|error| Error::InvalidJson {
         segment: Segment::Payload,
         detail: alloc::format!("{error}"),
     })?;
@@ -213,10 +219,10 @@ pub(crate) fn decode_base64url(text: &[u8]) -> Option<Vec<u8>> {
     if tail_len == 1 {
         return None;
     }
-    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 2);
     let (body, tail) = text.split_at(text.len() - tail_len);
     let mut chunks = body.chunks_exact(8);
-    for chunk in chunks.by_ref() {
+    let mut out = alloc::vec![0u8; chunks.len() * 6];
+    for (chunk, bytes) in chunks.by_ref().zip(out.chunks_exact_mut(6)) {
         let mut bits: u64 = 0;
         let mut invalid = 0u8;
         for &byte in chunk {
@@ -227,8 +233,9 @@ pub(crate) fn decode_base64url(text: &[u8]) -> Option<Vec<u8>> {
         if invalid & 0x80 != 0 {
             return None;
         }
-        out.extend_from_slice(&bits.to_be_bytes()[2..]);
+        bytes.copy_from_slice(&bits.to_be_bytes()[2..]);
     }
+    out.reserve(5);
     for quad in chunks.remainder().chunks_exact(4) {
         let bits = sextets(quad)?;
         out.extend_from_slice(&bits.to_be_bytes()[1..]);

@@ -164,11 +164,11 @@ impl<P: KeyProvider> WebhookReceiver<P> {
                     other => WebhookError::InvalidToken(other),
                 })
             })?;
-        let event: livekit_proto::WebhookEvent = serde_json::from_slice(body).map_err(|error| {
-            Error::Webhook(WebhookError::InvalidBody {
-                message: error.to_string(),
-            })
-        })?;
+        let invalid = |message: String| Error::Webhook(WebhookError::InvalidBody { message });
+        // One UTF-8 check of the whole body, then a parser that need not re-check each string.
+        let text = std::str::from_utf8(body).map_err(|error| invalid(error.to_string()))?;
+        let event: livekit_proto::WebhookEvent =
+            serde_json::from_str(text).map_err(|error| invalid(error.to_string()))?;
         Ok(WebhookEvent {
             kind: WebhookEventKind::parse(&event.event),
             event,
