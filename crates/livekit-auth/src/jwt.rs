@@ -31,7 +31,7 @@ const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 /// mint costs one allocation.
 pub(crate) fn encode(credentials: &Credentials, payload: &OutgoingPayload<'_>) -> String {
     const PREFIX: usize = HEADER_B64.len() + 1;
-    let mut token = Vec::with_capacity(768);
+    let mut token = Vec::with_capacity(512);
     token.extend_from_slice(HEADER_B64.as_bytes());
     token.push(b'.');
     payload.write_json(&mut token);

@@ -1,6 +1,7 @@
 //! Client-side cost of a call and of a webhook, on one core; prints one JSON object.
 //!
-//! Run through `cargo xtask bench`.
+//! Run through `cargo xtask bench`. Figures from the fastest batch, means beside them (see
+//! `livekit-auth/benches/support/timing.rs`).
 #![allow(
     missing_docs,
     clippy::std_instead_of_core,
@@ -8,37 +9,16 @@
 )]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use livekit_auth::{AccessToken, Credentials, body_sha256};
 use livekit_core::{CallContext, Client, WebhookReceiver, rpc};
 use livekit_proto::{CreateRoomRequest, Message as _, Room};
 
-fn per_second(budget: Duration, mut operation: impl FnMut()) -> f64 {
-    for _ in 0..1_000 {
-        operation();
-    }
-    let mut iterations: u64 = 0;
-    let started = Instant::now();
-    loop {
-        for _ in 0..1_000 {
-            operation();
-        }
-        iterations += 1_000;
-        let elapsed = started.elapsed();
-        if elapsed >= budget {
-            return iterations as f64 / elapsed.as_secs_f64();
-        }
-    }
-}
+#[path = "../../livekit-auth/benches/support/timing.rs"]
+mod timing;
 
 fn main() {
-    let budget = Duration::from_millis(
-        std::env::var("BENCH_MILLIS")
-            .ok()
-            .and_then(|text| text.parse().ok())
-            .unwrap_or(1_500),
-    );
     let now = 1_800_000_000;
     let credentials = Credentials::new("APIbenchKey", "bench-secret-bench-secret-0123456789")
         .expect("valid credentials");
@@ -70,7 +50,7 @@ fn main() {
         target: None,
         remaining: None,
     };
-    let calls = per_second(budget, || {
+    let mut call_once = || {
         let http_request = client
             .build_request::<rpc::CreateRoom>(black_box(&request), &call)
             .expect("builds");
@@ -79,7 +59,7 @@ fn main() {
             .parse_response::<rpc::CreateRoom, _>(black_box(&response), call.request_id)
             .expect("parses");
         black_box(parsed);
-    });
+    };
 
     let padding = "x".repeat(1024 - 236);
     let body = format!(
@@ -94,16 +74,26 @@ fn main() {
     receiver
         .receive(body.as_bytes(), Some(&token), now)
         .expect("a valid webhook");
-    let webhooks = per_second(budget, || {
-        black_box(
-            receiver
-                .receive(black_box(body.as_bytes()), Some(&token), now)
-                .ok(),
-        );
-    });
+    let rates = timing::measure(
+        timing::budget(),
+        &mut [&mut call_once, &mut || {
+            black_box(
+                receiver
+                    .receive(black_box(body.as_bytes()), Some(&token), now)
+                    .ok(),
+            );
+        }],
+    );
+    let (calls, webhooks) = (&rates[0], &rates[1]);
 
     println!(
-        "{{\"core_create_room_build_parse_per_s\":{calls:.0},\"core_webhook_1kb_receive_per_s\":{webhooks:.0},\"core_webhook_body_bytes\":{}}}",
+        "{{\"core_create_room_build_parse_per_s\":{:.0},\"core_create_room_build_parse_mean_per_s\":{:.0},\
+         \"core_webhook_1kb_receive_per_s\":{:.0},\"core_webhook_1kb_receive_mean_per_s\":{:.0},\
+         \"core_webhook_body_bytes\":{}}}",
+        calls.best,
+        calls.mean,
+        webhooks.best,
+        webhooks.mean,
         body.len()
     );
 }
