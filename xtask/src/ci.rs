@@ -146,6 +146,23 @@ fn workspace_packages() -> Result<Vec<String>> {
     }
     packages.sort();
     packages.push("xtask".to_owned());
+    // Examples that are workspace members (not those with a workspace of their own).
+    let examples = workspace_root().join("examples");
+    let entries =
+        std::fs::read_dir(&examples).map_err(|e| format!("reading {}: {e}", examples.display()))?;
+    let mut members = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let manifest = std::fs::read_to_string(path.join("Cargo.toml")).unwrap_or_default();
+        if !manifest.is_empty()
+            && !manifest.contains("\n[workspace]")
+            && let Some(name) = path.file_name().and_then(|name| name.to_str())
+        {
+            members.push(name.to_owned());
+        }
+    }
+    members.sort();
+    packages.extend(members);
     Ok(packages)
 }
 
@@ -160,6 +177,7 @@ fn e2e() -> Result {
         webhook_urls: vec![
             "http://127.0.0.1:7896/webhook".to_owned(),
             "http://127.0.0.1:7897/webhook".to_owned(),
+            format!("http://{QUICKSTART_WEBHOOK_ADDR}/webhook"),
         ],
         ..crate::server::StartOptions::default()
     };
@@ -178,9 +196,19 @@ fn e2e() -> Result {
         ])
         .env("LIVEKIT_E2E_URL", server.url())
         .env("LIVEKIT_E2E_SERVER_BIN", &binary));
+    // The quickstart example, end to end against the same server, webhook included.
+    let quickstart = outcome.and_then(|()| {
+        run(cargo()
+            .args(["run", "--quiet", "--package", "quickstart"])
+            .envs(server.env())
+            .env("QUICKSTART_WEBHOOK_ADDR", QUICKSTART_WEBHOOK_ADDR))
+    });
     let stopped = server.stop();
-    outcome.and(stopped)
+    quickstart.and(stopped)
 }
+
+/// Where the quickstart example listens for webhooks during the e2e step.
+const QUICKSTART_WEBHOOK_ADDR: &str = "127.0.0.1:7898";
 
 /// Ports of the server `cargo xtask ci` starts, apart from the defaults a developer's own
 /// `cargo xtask server start` uses.

@@ -1,6 +1,7 @@
 //! Workspace automation for livekit-rs, run as `cargo xtask <command>`.
 //!
 //! Commands:
+//! - `quickstart`: the README's main job, against a local dev server if need be.
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench`: the benchmarks, printing one JSON object.
 //! - `protocol sync --version vX.Y.Z`: vendor the upstream LiveKit `.proto` files.
@@ -16,6 +17,7 @@ mod ci;
 mod codegen;
 mod interop;
 mod protocol;
+mod quickstart;
 mod server;
 mod util;
 
@@ -24,6 +26,9 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
+  quickstart
+            the main job: run the quickstart against LIVEKIT_URL, or a local dev server
+            (started, and stopped afterwards, when none answers at 127.0.0.1:7880)
   ci        run every CI step in order, stopping at the first failure
   bench     run the benchmarks and print one JSON object
   protocol sync --version vX.Y.Z
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         "codegen" => codegen::run_codegen(rest),
         "interop" => interop::run_interop(rest),
         "protocol" => protocol::run_protocol(rest),
+        "quickstart" => quickstart::run_quickstart(rest),
         "server" => server::run_server(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
