@@ -83,11 +83,12 @@ fn twirp_error(body: &[u8]) -> Option<(TwirpCode, String, BTreeMap<String, Strin
     let value: serde_json::Value = serde_json::from_slice(trimmed).ok()?;
     let object = value.as_object()?;
     let code = object.get("code")?.as_str()?;
-    let message = object
-        .get("msg")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let message = redact_tokens(
+        object
+            .get("msg")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default(),
+    );
     let meta = object
         .get("meta")
         .and_then(serde_json::Value::as_object)
@@ -106,11 +107,37 @@ fn twirp_error(body: &[u8]) -> Option<(TwirpCode, String, BTreeMap<String, Strin
     Some((TwirpCode::parse(code), message, meta))
 }
 
-/// A readable excerpt of a body that is not a Twirp error: trimmed, at most 1 KiB, cut on a
-/// character boundary.
+/// Replaces anything shaped like a JWT (`eyJ...` with two dots) by `<redacted token>`: the
+/// server echoes a rejected token in its plain-text 401, and a token is a credential that
+/// must not reach logs or error messages.
+pub(crate) fn redact_tokens(text: &str) -> String {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("eyJ") {
+        out.push_str(&rest[..start]);
+        let candidate = &rest[start..];
+        let end = candidate
+            .find(|c: char| !is_token_char(c))
+            .unwrap_or(candidate.len());
+        let span = &candidate[..end];
+        if span.matches('.').count() >= 2 {
+            out.push_str("<redacted token>");
+        } else {
+            out.push_str(span);
+        }
+        rest = &candidate[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A readable excerpt of a body that is not a Twirp error: trimmed, tokens redacted, at
+/// most 1 KiB, cut on a character boundary.
 fn body_text(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(MAX_MESSAGE_BYTES * 4)]);
-    let text = text.trim();
+    let text = redact_tokens(text.trim());
+    let text = text.as_str();
     if text.len() <= MAX_MESSAGE_BYTES {
         return text.to_owned();
     }

@@ -115,6 +115,22 @@ fn plain_text_html_and_empty_bodies_keep_the_status_and_the_text() {
     assert!(error.message.starts_with("invalid token"));
     assert!(error.to_string().contains("check the api key and secret"));
 
+    // The server echoes the rejected token; it never reaches the error.
+    let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJkZXZrZXkifQ.osPoV6ETb-ZarUszb4ttqaMSU4ss8mNKOsyYOCU0GD0";
+    let echoed = format!("invalid token: {token}, error: token signature is invalid");
+    let error =
+        server_error::<rpc::ListRooms>(&respond(401, Some("text/plain"), echoed.as_bytes()));
+    assert_eq!(
+        error.message,
+        "invalid token: <redacted token>, error: token signature is invalid"
+    );
+    let twirp = format!(r#"{{"code":"unauthenticated","msg":"bad {token}"}}"#);
+    let error = server_error::<rpc::ListRooms>(&respond(401, None, twirp.as_bytes()));
+    assert_eq!(error.message, "bad <redacted token>");
+    // Ordinary text that merely starts like a token is kept.
+    let error = server_error::<rpc::ListRooms>(&respond(500, None, b"eyJust a word. Or two"));
+    assert_eq!(error.message, "eyJust a word. Or two");
+
     let error = server_error::<rpc::ListEgress>(&respond(
         503,
         Some("text/plain"),

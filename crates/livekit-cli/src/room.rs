@@ -1,0 +1,230 @@
+//! `livekit room ...` and `livekit dispatch ...`.
+
+use clap::Subcommand;
+use livekit_proto as proto;
+
+use crate::Failure;
+use crate::server::{Connection, failure, print_json, print_table};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RoomCommand {
+    /// Create a room (an existing room is returned unchanged).
+    #[command(after_help = "Examples:
+  livekit room create my-room
+  livekit room create my-room --empty-timeout 600 --metadata '{\"topic\":\"demo\"}'")]
+    Create {
+        /// Room name.
+        name: String,
+        /// Seconds to keep the room open while empty.
+        #[arg(long)]
+        empty_timeout: Option<u32>,
+        /// Maximum number of participants.
+        #[arg(long)]
+        max_participants: Option<u32>,
+        /// Room metadata.
+        #[arg(long)]
+        metadata: Option<String>,
+    },
+    /// List rooms, all or by name.
+    #[command(after_help = "Examples:\n  livekit room list\n  livekit room list my-room --json")]
+    List {
+        /// Only these rooms.
+        names: Vec<String>,
+    },
+    /// Delete a room, disconnecting everyone in it.
+    Delete {
+        /// Room name.
+        name: String,
+    },
+    /// Replace a room's metadata.
+    UpdateMetadata {
+        /// Room name.
+        name: String,
+        /// The new metadata.
+        metadata: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DispatchCommand {
+    /// Dispatch an agent to a room.
+    #[command(
+        after_help = "Example:\n  livekit dispatch create my-room my-agent --metadata '{\"job\":1}'"
+    )]
+    Create {
+        /// Room name.
+        room: String,
+        /// Agent name.
+        agent_name: String,
+        /// Job metadata for the agent.
+        #[arg(long, default_value = "")]
+        metadata: String,
+    },
+    /// List a room's dispatches.
+    List {
+        /// Room name.
+        room: String,
+    },
+    /// Show one dispatch.
+    Get {
+        /// Room name.
+        room: String,
+        /// Dispatch id.
+        id: String,
+    },
+    /// Delete a dispatch.
+    Delete {
+        /// Room name.
+        room: String,
+        /// Dispatch id.
+        id: String,
+    },
+}
+
+fn room_rows(rooms: &[proto::Room]) -> Vec<Vec<String>> {
+    rooms
+        .iter()
+        .map(|room| {
+            vec![
+                room.name.clone(),
+                room.sid.clone(),
+                room.num_participants.to_string(),
+                room.metadata.clone(),
+            ]
+        })
+        .collect()
+}
+
+const ROOM_HEADERS: &[&str] = &["NAME", "SID", "PARTICIPANTS", "METADATA"];
+
+fn print_rooms(connection: &Connection, rooms: Vec<proto::Room>) -> Result<(), Failure> {
+    if connection.json {
+        return print_json(&rooms);
+    }
+    print_table(ROOM_HEADERS, &room_rows(&rooms));
+    Ok(())
+}
+
+pub(crate) fn run_room(connection: &Connection, command: RoomCommand) -> Result<(), Failure> {
+    let api = connection.api()?;
+    let room = api.room();
+    match command {
+        RoomCommand::Create {
+            name,
+            empty_timeout,
+            max_participants,
+            metadata,
+        } => {
+            let created = room
+                .create_room(proto::CreateRoomRequest {
+                    name,
+                    empty_timeout: empty_timeout.unwrap_or_default(),
+                    max_participants: max_participants.unwrap_or_default(),
+                    metadata: metadata.unwrap_or_default(),
+                    ..Default::default()
+                })
+                .map_err(|error| failure(&error, "video.roomCreate"))?;
+            print_rooms(connection, vec![created])
+        }
+        RoomCommand::List { names } => {
+            let listed = room
+                .list_rooms(proto::ListRoomsRequest { names })
+                .map_err(|error| failure(&error, "video.roomList"))?;
+            print_rooms(connection, listed.rooms)
+        }
+        RoomCommand::Delete { name } => {
+            room.delete_room(proto::DeleteRoomRequest { room: name.clone() })
+                .map_err(|error| failure(&error, "video.roomCreate"))?;
+            if connection.json {
+                return print_json(&serde_json::json!({ "deleted": name }));
+            }
+            println!("deleted room {name}");
+            Ok(())
+        }
+        RoomCommand::UpdateMetadata { name, metadata } => {
+            let updated = room
+                .update_room_metadata(proto::UpdateRoomMetadataRequest {
+                    room: name,
+                    metadata,
+                })
+                .map_err(|error| failure(&error, "video.roomAdmin for the room"))?;
+            print_rooms(connection, vec![updated])
+        }
+    }
+}
+
+fn print_dispatches(
+    connection: &Connection,
+    dispatches: Vec<proto::AgentDispatch>,
+) -> Result<(), Failure> {
+    if connection.json {
+        return print_json(&dispatches);
+    }
+    let rows: Vec<Vec<String>> = dispatches
+        .iter()
+        .map(|dispatch| {
+            vec![
+                dispatch.id.clone(),
+                match dispatch.agent_name.as_str() {
+                    "" => "(automatic)".to_owned(),
+                    name => name.to_owned(),
+                },
+                dispatch.room.clone(),
+                dispatch.metadata.clone(),
+            ]
+        })
+        .collect();
+    print_table(&["ID", "AGENT", "ROOM", "METADATA"], &rows);
+    Ok(())
+}
+
+pub(crate) fn run_dispatch(
+    connection: &Connection,
+    command: DispatchCommand,
+) -> Result<(), Failure> {
+    let api = connection.api()?;
+    let dispatch = api.agent_dispatch();
+    let needs = "video.roomAdmin for the room";
+    match command {
+        DispatchCommand::Create {
+            room,
+            agent_name,
+            metadata,
+        } => {
+            let created = dispatch
+                .create_dispatch(proto::CreateAgentDispatchRequest {
+                    agent_name,
+                    room,
+                    metadata,
+                    ..Default::default()
+                })
+                .map_err(|error| failure(&error, needs))?;
+            print_dispatches(connection, vec![created])
+        }
+        DispatchCommand::List { room } => {
+            let listed = dispatch
+                .list_dispatch(proto::ListAgentDispatchRequest {
+                    room,
+                    ..Default::default()
+                })
+                .map_err(|error| failure(&error, needs))?;
+            print_dispatches(connection, listed.agent_dispatches)
+        }
+        DispatchCommand::Get { room, id } => {
+            let found = dispatch
+                .get_dispatch(&id, &room)
+                .map_err(|error| failure(&error, needs))?
+                .ok_or_else(|| Failure::server(format!("no dispatch {id} in room {room}")))?;
+            print_dispatches(connection, vec![found])
+        }
+        DispatchCommand::Delete { room, id } => {
+            let deleted = dispatch
+                .delete_dispatch(proto::DeleteAgentDispatchRequest {
+                    dispatch_id: id,
+                    room,
+                })
+                .map_err(|error| failure(&error, needs))?;
+            print_dispatches(connection, vec![deleted])
+        }
+    }
+}

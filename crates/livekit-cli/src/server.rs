@@ -1,0 +1,107 @@
+//! Commands that call the server: connection flags, output and error reporting.
+
+use clap::Args;
+use livekit_core::{Error, TransportErrorKind, TwirpCode};
+use livekit_ureq::LiveKitApi;
+use serde::Serialize;
+
+use crate::Failure;
+
+/// Where the server is and how to authenticate, from flags or the environment.
+#[derive(Debug, Args)]
+pub(crate) struct Connection {
+    /// Server URL (http, https, ws or wss).
+    #[arg(
+        long,
+        global = true,
+        env = "LIVEKIT_URL",
+        default_value = "http://127.0.0.1:7880"
+    )]
+    url: String,
+    /// API key.
+    #[arg(long, global = true, env = "LIVEKIT_API_KEY")]
+    api_key: Option<String>,
+    /// API secret.
+    #[arg(
+        long,
+        global = true,
+        env = "LIVEKIT_API_SECRET",
+        hide_env_values = true
+    )]
+    api_secret: Option<String>,
+    /// Print JSON (the protocol's protojson form) instead of a table.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+impl Connection {
+    /// The blocking API client these flags describe.
+    pub(crate) fn api(&self) -> Result<LiveKitApi, Failure> {
+        let key = self
+            .api_key
+            .as_deref()
+            .ok_or_else(|| Failure::usage("no api key: pass --api-key or set LIVEKIT_API_KEY"))?;
+        let secret = self.api_secret.as_deref().ok_or_else(|| {
+            Failure::usage("no api secret: pass --api-secret or set LIVEKIT_API_SECRET")
+        })?;
+        LiveKitApi::new(&self.url, key, secret).map_err(|error| Failure::usage(error.to_string()))
+    }
+}
+
+/// Turns an API error into a failure whose message helps and whose exit code says what
+/// kind of failure it was: 3 the server refused, 4 the server could not be reached.
+pub(crate) fn failure(error: &Error, needs: &str) -> Failure {
+    match error {
+        Error::Server(server) => {
+            let hint = match (server.status, &server.code) {
+                (401, TwirpCode::Unauthenticated) if server.is_twirp => {
+                    format!(" (the token lacks the grant this call needs: {needs})")
+                }
+                (401, _) => {
+                    " — set LIVEKIT_API_KEY and LIVEKIT_API_SECRET to the server's".to_owned()
+                }
+                _ => String::new(),
+            };
+            Failure::server(format!("{error}{hint}"))
+        }
+        Error::Transport(transport) if transport.kind == TransportErrorKind::Connect => {
+            Failure::connection(format!(
+                "{error} (is a LiveKit server running there? `cargo xtask server start` starts one)"
+            ))
+        }
+        Error::Transport(_) | Error::DeadlineExceeded { .. } => {
+            Failure::connection(error.to_string())
+        }
+        Error::Config(_) => Failure::usage(error.to_string()),
+        _ => Failure::operation(error.to_string()),
+    }
+}
+
+/// Prints `value` as pretty JSON.
+pub(crate) fn print_json(value: &impl Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|error| Failure::operation(format!("cannot print the answer: {error}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Prints rows as an aligned table under `headers`.
+pub(crate) fn print_table(headers: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = headers.iter().map(|header| header.len()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let text: Vec<String> = cells
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", text.join("  ").trim_end());
+    };
+    line(&mut headers.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+}
