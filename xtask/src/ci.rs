@@ -189,6 +189,8 @@ fn e2e() -> Result {
             "livekit-ureq",
             "--package",
             "livekit-hyper",
+            "--package",
+            "livekit-cli",
             "--test",
             "e2e",
             "--",
