@@ -28,8 +28,11 @@ pub(crate) fn run_quickstart(args: &[String]) -> Result {
     }
     eprintln!("quickstart: no server at http://127.0.0.1:7880; starting a local dev server");
     server::build()?;
+    // The quickstart needs no Redis (rooms, dispatch and webhooks work without it), so a
+    // fresh machine needs nothing but Rust and Go.
     let running = server::start(&StartOptions {
         webhook_urls: vec![format!("http://{WEBHOOK_ADDR}/webhook")],
+        redis: false,
         ..StartOptions::default()
     })?;
     let outcome = run(cargo()

@@ -45,7 +45,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 const USAGE: &str = "usage: cargo xtask server <build | start | stop | status>
   build     go install livekit-server into the cache (skipped when already built)
-  start [--port 7880] [--redis-port 16379] [--webhook URL]... [--keys KEY:SECRET] [--foreground]
+  start [--port 7880] [--redis-port 16379] [--no-redis] [--webhook URL]... [--keys KEY:SECRET]
+        [--foreground]
             start redis-server and livekit-server on 127.0.0.1, wait until ready
   stop [--port 7880]
             stop both (SIGTERM, SIGKILL after 10 s); idempotent
@@ -58,6 +59,9 @@ pub(crate) struct StartOptions {
     pub(crate) port: u16,
     /// The port of the private redis.
     pub(crate) redis_port: u16,
+    /// Start redis beside the server. Rooms, participants, agent dispatch and webhooks work
+    /// without it; SIP, ingress and egress need it.
+    pub(crate) redis: bool,
     /// Where the server posts webhooks, signed with `api_key`.
     pub(crate) webhook_urls: Vec<String>,
     /// The only API key the server accepts.
@@ -74,6 +78,7 @@ impl Default for StartOptions {
         Self {
             port: DEFAULT_PORT,
             redis_port: DEFAULT_REDIS_PORT,
+            redis: true,
             webhook_urls: Vec::new(),
             api_key: DEV_API_KEY.to_owned(),
             api_secret: DEV_API_SECRET.to_owned(),
@@ -222,12 +227,16 @@ pub(crate) fn build() -> Result<PathBuf> {
     Ok(binary)
 }
 
-/// Starts redis and the server (building it first if needed) and waits until it is ready.
+/// Starts redis (unless told not to) and the server (building it first if needed) and waits
+/// until it is ready.
 pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
     let binary = build()?;
-    let redis_binary = find_on_path("redis-server").ok_or(
-        "`redis-server` is not on PATH; install it (Debian: `apt-get install -y redis-server`)",
-    )?;
+    let redis_binary = match options.redis {
+        true => Some(find_on_path("redis-server").ok_or(
+            "`redis-server` is not on PATH; install it (Debian: `apt-get install -y redis-server`)",
+        )?),
+        false => None,
+    };
     let run_dir = run_dir(options.port)?;
     for name in ["livekit-server", "redis-server"] {
         if let Some(pid) = read_pid(&run_dir, name).filter(|&pid| is_running(pid, name)) {
@@ -239,9 +248,10 @@ pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
         let _ = fs::remove_file(pid_file(&run_dir, name));
     }
     for (name, port) in [
-        ("livekit-server", options.port),
-        ("redis-server", options.redis_port),
+        ("livekit-server", Some(options.port)),
+        ("redis-server", options.redis.then_some(options.redis_port)),
     ] {
+        let Some(port) = port else { continue };
         TcpListener::bind(("127.0.0.1", port))
             .map_err(|error| format!("port {port} for {name} is not free on 127.0.0.1: {error}"))?;
     }
@@ -256,17 +266,19 @@ pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
         redis: None,
     };
 
-    let redis_port = options.redis_port.to_string();
-    let mut redis = Command::new(redis_binary);
-    redis
-        .args(["--bind", "127.0.0.1", "--port", &redis_port])
-        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-        .arg("--dir")
-        .arg(&run_dir);
-    server.redis = Some(spawn(&mut redis, "redis-server", &run_dir, options.detach)?);
-    wait_until_ready(&mut server, "redis-server", REDIS_READY_TIMEOUT, || {
-        redis_answers(options.redis_port)
-    })?;
+    if let Some(redis_binary) = redis_binary {
+        let redis_port = options.redis_port.to_string();
+        let mut redis = Command::new(redis_binary);
+        redis
+            .args(["--bind", "127.0.0.1", "--port", &redis_port])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(&run_dir);
+        server.redis = Some(spawn(&mut redis, "redis-server", &run_dir, options.detach)?);
+        wait_until_ready(&mut server, "redis-server", REDIS_READY_TIMEOUT, || {
+            redis_answers(options.redis_port)
+        })?;
+    }
 
     let config = run_dir.join("livekit.yaml");
     fs::write(&config, config_yaml(options))
@@ -315,8 +327,6 @@ rtc:
   port_range_end: {ice_end}
   use_external_ip: false
   enable_loopback_candidate: true
-redis:
-  address: \"127.0.0.1:{redis_port}\"
 keys:
   {key}: {secret}
 logging:
@@ -325,10 +335,15 @@ logging:
         port = options.port,
         ice_start = ICE_PORT_RANGE.0,
         ice_end = ICE_PORT_RANGE.1,
-        redis_port = options.redis_port,
         key = yaml_string(&options.api_key),
         secret = yaml_string(&options.api_secret),
     );
+    if options.redis {
+        yaml.push_str(&format!(
+            "redis:\n  address: \"127.0.0.1:{}\"\n",
+            options.redis_port
+        ));
+    }
     if !options.webhook_urls.is_empty() {
         yaml.push_str(&format!(
             "webhook:\n  api_key: {}\n  urls:\n",
@@ -373,6 +388,7 @@ fn start_command(args: &[String]) -> Result {
                 options.api_secret = secret.to_owned();
             }
             "--foreground" => foreground = true,
+            "--no-redis" => options.redis = false,
             other => return Err(format!("unknown `start` argument `{other}`\n{USAGE}")),
         }
     }
