@@ -73,13 +73,15 @@ impl<'c, R: Rpc> Call<'c, R> {
     /// on every attempt.
     pub fn new(
         client: &'c Client,
-        request: R::Request,
+        mut request: R::Request,
         options: &CallOptions,
         request_id: String,
     ) -> Self {
+        let mut options = options.clone();
+        R::prepare(&mut request, &mut options);
         Self {
             client,
-            plan: CallPlan::new(client, &R::DESCRIPTOR, options),
+            plan: CallPlan::new(client, &R::DESCRIPTOR, &options),
             request,
             request_id,
             state: State::Ready,
@@ -109,29 +111,8 @@ impl<'c, R: Rpc> Call<'c, R> {
                             return Step::Sleep(delay);
                         }
                         Decision::DiscoverRegions => {
-                            if let Some(regions) = self.client.cached_regions(clock.monotonic) {
-                                self.plan.set_regions(regions);
-                                self.state = State::Failed(error);
-                                continue;
-                            }
-                            let request = self
-                                .client
-                                .authorization(&R::required_grant(&self.request), clock.unix_now)
-                                .and_then(|authorization| {
-                                    self.client.build_regions_request(authorization)
-                                });
-                            match request {
-                                Ok(request) => {
-                                    self.state = State::AwaitingRegions(error);
-                                    return Step::Send {
-                                        request,
-                                        timeout: REGION_DISCOVERY_TIMEOUT,
-                                    };
-                                }
-                                Err(_) => {
-                                    self.plan.set_regions(Vec::new());
-                                    self.state = State::Failed(error);
-                                }
+                            if let Some(step) = self.discover_regions(error, clock) {
+                                return step;
                             }
                         }
                     }
@@ -155,6 +136,36 @@ impl<'c, R: Rpc> Call<'c, R> {
                     self.state = state;
                     return Step::Done;
                 }
+            }
+        }
+    }
+
+    /// Answers region discovery from the client's cache, or asks the transport to fetch the
+    /// list. `None` means the plan has its regions (possibly none) and the failure awaits a
+    /// new decision.
+    fn discover_regions(&mut self, error: Error, clock: Clock) -> Option<Step> {
+        if let Some(regions) = self.client.cached_regions(clock.monotonic) {
+            self.plan.set_regions(regions);
+            self.state = State::Failed(error);
+            return None;
+        }
+        let request = self
+            .client
+            .authorization(&R::required_grant(&self.request), clock.unix_now)
+            .and_then(|authorization| self.client.build_regions_request(authorization));
+        match request {
+            Ok(request) => {
+                self.state = State::AwaitingRegions(error);
+                Some(Step::Send {
+                    request,
+                    timeout: REGION_DISCOVERY_TIMEOUT,
+                })
+            }
+            Err(_) => {
+                // Discovery is best effort: without it, the call retries the same host.
+                self.plan.set_regions(Vec::new());
+                self.state = State::Failed(error);
+                None
             }
         }
     }

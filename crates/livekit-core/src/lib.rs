@@ -74,9 +74,10 @@ pub use client::{
 };
 pub use error::{DecodeError, Error, ServerError, TransportError, TransportErrorKind, TwirpCode};
 pub use retry::{Attempt, CallOptions, CallPlan, Decision, Regions, RetryPolicy};
+pub use rpc::{DEFAULT_RINGING_TIMEOUT, RINGING_TIMEOUT_MARGIN};
 pub use services::{
-    AgentDispatchClient, ConnectorClient, DEFAULT_RINGING_TIMEOUT, EgressClient, IngressClient,
-    RINGING_TIMEOUT_MARGIN, RoomClient, Services, SipClient, list_add, list_remove, list_set,
+    AgentDispatchClient, ConnectorClient, EgressClient, IngressClient, RoomClient, Services,
+    SipClient, list_add, list_remove, list_set,
 };
 #[cfg(feature = "system")]
 pub use system::{SystemEnvironment, client_from_env};

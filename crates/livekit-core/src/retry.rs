@@ -115,7 +115,7 @@ pub struct Attempt {
 /// The state of one call across its attempts.
 #[derive(Debug, Clone)]
 pub struct CallPlan {
-    descriptor: RpcDescriptor,
+    idempotency: Idempotency,
     attempt_timeout: Duration,
     deadline: Option<Duration>,
     max_attempts: u32,
@@ -125,35 +125,40 @@ pub struct CallPlan {
     /// Region failover applies (a Cloud project host, failover on).
     failover: bool,
     regions: Option<Vec<BaseUrl>>,
+    /// Hosts already tried, when failing over.
     tried: Vec<String>,
     attempts: u32,
     target: Option<BaseUrl>,
-    configured: BaseUrl,
 }
 
 impl CallPlan {
     /// The plan for one call of the RPC `descriptor` describes.
     pub fn new(client: &Client, descriptor: &RpcDescriptor, options: &CallOptions) -> Self {
         let policy = &client.options().retry;
-        let base = client.base_url().clone();
+        let base = client.base_url();
+        let failover = policy.failover && base.is_livekit_cloud();
         let attempt_timeout = options
             .timeout
             .or(client.options().attempt_timeout)
             .unwrap_or(descriptor.timeout);
         Self {
-            descriptor: *descriptor,
+            idempotency: descriptor.idempotency,
             attempt_timeout,
             deadline: options.deadline.or(policy.deadline),
             max_attempts: options.max_attempts.unwrap_or(policy.max_attempts).max(1),
             retry_unsafe: options.retry_unsafe.unwrap_or(policy.retry_unsafe),
             base_delay: policy.base_delay.max(Duration::from_millis(1)),
             max_delay: policy.max_delay.max(Duration::from_millis(1)),
-            failover: policy.failover && base.is_livekit_cloud(),
+            failover,
             regions: None,
-            tried: vec![base.authority().to_owned()],
+            // Only a failing-over call needs to remember hosts: no allocation otherwise.
+            tried: if failover {
+                vec![base.authority().to_owned()]
+            } else {
+                Vec::new()
+            },
             attempts: 0,
             target: None,
-            configured: base,
         }
     }
 
@@ -248,7 +253,7 @@ impl CallPlan {
         if !retryable {
             return false;
         }
-        if self.descriptor.idempotency == Idempotency::Safe || self.retry_unsafe {
+        if self.idempotency == Idempotency::Safe || self.retry_unsafe {
             return true;
         }
         // An unsafe RPC is repeated only when the request surely never reached a server:
@@ -261,7 +266,7 @@ impl CallPlan {
             .as_ref()?
             .iter()
             .find(|region| !self.tried.iter().any(|tried| tried == region.authority()))
-            .map(|region| self.configured.with_origin_of(region))
+            .map(BaseUrl::origin_only)
     }
 }
 

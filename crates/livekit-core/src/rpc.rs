@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use livekit_auth::{ClaimGrants, SipGrants, VideoGrants};
 
+use crate::CallOptions;
+
 /// The time budget of one attempt unless the RPC or the caller says otherwise: 10 s, as the
 /// reference SDK.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -168,6 +170,11 @@ pub trait Rpc: sealed::Sealed + Send + Sync + 'static {
     const DESCRIPTOR: RpcDescriptor;
     /// The least grant `request` needs.
     fn required_grant(request: &Self::Request) -> RequiredGrant;
+
+    /// Adjusts a request and its options before the call. Only calls that wait for a phone
+    /// to ring change anything: their budget becomes the ring window plus a margin, with the
+    /// ring window pinned on the request, as the reference SDK does.
+    fn prepare(request: &mut Self::Request, options: &mut CallOptions);
 }
 
 mod sealed {
@@ -273,9 +280,56 @@ macro_rules! policy {
 }
 
 /// The default budget of calls that wait for a phone to ring: the reference's default ring
-/// window (30 s) plus its 2 s margin. The SIP client raises it from the request's
+/// window (30 s) plus its 2 s margin. Every call raises it from the request's
 /// `ringing_timeout` when that is longer.
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(32);
+
+/// The adjustment an RPC makes before a call; nothing for all but the dialing calls.
+macro_rules! prepare {
+    (SIP, CreateSIPParticipant) => {
+        |request, options| {
+            if request.wait_until_answered {
+                ring_budget(&mut request.ringing_timeout, options);
+            }
+        }
+    };
+    (SIP, TransferSIPParticipant) => {
+        |request, options| ring_budget(&mut request.ringing_timeout, options)
+    };
+    (Connector, AcceptWhatsAppCall) => {
+        |request, options| {
+            if request.wait_until_answered {
+                ring_budget(&mut request.ringing_timeout, options);
+            }
+        }
+    };
+    ($service:ident, $method:ident) => {
+        |_, _| {}
+    };
+}
+
+/// How long a phone may ring when the request leaves it unset, as the reference SDK.
+pub const DEFAULT_RINGING_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The margin added to the ring window for calls that wait for an answer.
+pub const RINGING_TIMEOUT_MARGIN: Duration = Duration::from_secs(2);
+
+/// Pins the ring window on the request (the default when unset, so the budget cannot drift
+/// from the server's default) and makes the call's budget the window plus the margin; a
+/// longer budget from the caller wins.
+fn ring_budget(
+    ringing: &mut Option<livekit_proto::well_known::Duration>,
+    options: &mut CallOptions,
+) {
+    let ring = ringing.get_or_insert(livekit_proto::well_known::Duration {
+        seconds: DEFAULT_RINGING_TIMEOUT.as_secs() as i64,
+        nanos: 0,
+    });
+    let seconds = u64::try_from(ring.seconds).unwrap_or(0);
+    let nanos = u32::try_from(ring.nanos).unwrap_or(0).min(999_999_999);
+    let floor = Duration::new(seconds, nanos).saturating_add(RINGING_TIMEOUT_MARGIN);
+    options.timeout = Some(options.timeout.map_or(floor, |caller| caller.max(floor)));
+}
 
 /// An RPC's policy with the grant closure typed by its request.
 macro_rules! policy_of {
@@ -313,6 +367,11 @@ macro_rules! define_rpcs {
 
                 fn required_grant(request: &Self::Request) -> RequiredGrant {
                     (policy_of!($service, $method, $request).0)(request)
+                }
+
+                fn prepare(request: &mut Self::Request, options: &mut CallOptions) {
+                    let prepare: fn(&mut $request, &mut CallOptions) = prepare!($service, $method);
+                    prepare(request, options);
                 }
             }
         )*

@@ -2,19 +2,10 @@
 //! the conveniences users of the reference SDK rely on. Written once against [`Execute`],
 //! so async and blocking transports share every line.
 
-use std::any::Any;
-use std::time::Duration;
-
 use livekit_proto as proto;
 
 use crate::rpc::{self, Rpc};
 use crate::{CallOptions, Error, Execute};
-
-/// How long a phone may ring when the request leaves it unset, as the reference SDK.
-pub const DEFAULT_RINGING_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The margin added to the ring window for calls that wait for an answer.
-pub const RINGING_TIMEOUT_MARGIN: Duration = Duration::from_secs(2);
 
 macro_rules! service_client {
     ($(#[$meta:meta])* $name:ident, $service:literal) => {
@@ -50,10 +41,8 @@ macro_rules! service_client {
             }
 
             /// Calls any RPC of the service through this client's options.
-            fn call<R: Rpc>(&self, mut request: R::Request) -> E::Output<'a, Result<R::Response, Error>> {
-                let mut options = self.options.clone();
-                prepare::<R>(&mut request, &mut options);
-                self.api.execute::<R>(request, options)
+            fn call<R: Rpc>(&self, request: R::Request) -> E::Output<'a, Result<R::Response, Error>> {
+                self.api.execute::<R>(request, self.options.clone())
             }
         }
     };
@@ -112,44 +101,6 @@ macro_rules! rpc_methods {
 }
 
 proto::for_each_rpc!(rpc_methods);
-
-/// Per-RPC adjustments before a call, as the reference SDK makes them: calls that wait for
-/// a phone to ring get a budget of the ring window plus a margin, with the ring window
-/// pinned on the request so the budget cannot drift from the server's default.
-fn prepare<R: Rpc>(request: &mut R::Request, options: &mut CallOptions) {
-    let request: &mut dyn Any = request;
-    if let Some(dial) = request.downcast_mut::<proto::CreateSipParticipantRequest>() {
-        if dial.wait_until_answered {
-            let ring = pin_ringing_timeout(&mut dial.ringing_timeout);
-            options.timeout = Some(dial_budget(options.timeout, ring));
-        }
-    } else if let Some(transfer) = request.downcast_mut::<proto::TransferSipParticipantRequest>() {
-        let ring = pin_ringing_timeout(&mut transfer.ringing_timeout);
-        options.timeout = Some(dial_budget(options.timeout, ring));
-    } else if let Some(accept) = request.downcast_mut::<proto::AcceptWhatsAppCallRequest>()
-        && accept.wait_until_answered
-    {
-        let ring = pin_ringing_timeout(&mut accept.ringing_timeout);
-        options.timeout = Some(dial_budget(options.timeout, ring));
-    }
-}
-
-/// Sets the ring window to the default when unset; returns it.
-fn pin_ringing_timeout(ringing: &mut Option<proto::well_known::Duration>) -> Duration {
-    let ring = ringing.get_or_insert(proto::well_known::Duration {
-        seconds: DEFAULT_RINGING_TIMEOUT.as_secs() as i64,
-        nanos: 0,
-    });
-    let seconds = u64::try_from(ring.seconds).unwrap_or(0);
-    let nanos = u32::try_from(ring.nanos).unwrap_or(0).min(999_999_999);
-    Duration::new(seconds, nanos)
-}
-
-/// The ring window plus the margin; a longer caller budget wins.
-fn dial_budget(caller: Option<Duration>, ring: Duration) -> Duration {
-    let floor = ring.saturating_add(RINGING_TIMEOUT_MARGIN);
-    caller.map_or(floor, |caller| caller.max(floor))
-}
 
 impl<'a, E: Execute> AgentDispatchClient<'a, E> {
     /// One dispatch of a room by id, or `None` when there is no such dispatch.

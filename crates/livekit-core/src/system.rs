@@ -58,9 +58,16 @@ impl Environment for SystemEnvironment {
 /// `LIVEKIT_TOKEN`, and builds a client; a missing or empty variable is a configuration
 /// error that names it.
 pub fn client_from_env(options: ClientOptions) -> Result<Client, Error> {
+    client_from_lookup(options, |name| std::env::var(name).ok())
+}
+
+/// [`client_from_env`] over any source of variables.
+fn client_from_lookup(
+    options: ClientOptions,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Client, Error> {
     let read = |name: &str| {
-        std::env::var(name)
-            .ok()
+        lookup(name)
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
     };
@@ -92,4 +99,72 @@ pub fn client_from_env(options: ClientOptions) -> Result<Client, Error> {
         }
     };
     Client::with_auth(base, auth, options)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::{Auth, ClientOptions, Environment, SystemEnvironment, client_from_lookup};
+
+    fn client(variables: &[(&str, &str)]) -> Result<crate::Client, crate::Error> {
+        let variables: HashMap<String, String> = variables
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        client_from_lookup(ClientOptions::default(), |name| {
+            variables.get(name).cloned()
+        })
+    }
+
+    fn config_error(variables: &[(&str, &str)]) -> String {
+        match client(variables) {
+            Err(crate::Error::Config(message)) => message,
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn credentials_or_a_token_come_from_the_environment() {
+        let keyed = client(&[
+            ("LIVEKIT_URL", "wss://example.test/"),
+            ("LIVEKIT_API_KEY", "APIkey"),
+            ("LIVEKIT_API_SECRET", "secret"),
+        ])
+        .unwrap();
+        assert_eq!(keyed.base_url().to_string(), "https://example.test");
+        assert!(matches!(keyed.auth(), Auth::Credentials(c) if c.api_key() == "APIkey"));
+        let token = client(&[("LIVEKIT_URL", "http://h"), ("LIVEKIT_TOKEN", "a.b.c")]).unwrap();
+        assert!(matches!(token.auth(), Auth::Token(_)));
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        assert_eq!(config_error(&[]), "LIVEKIT_URL is not set");
+        assert_eq!(
+            config_error(&[("LIVEKIT_URL", "http://h"), ("LIVEKIT_API_KEY", "k")]),
+            "LIVEKIT_API_KEY is set but LIVEKIT_API_SECRET is not"
+        );
+        assert_eq!(
+            config_error(&[("LIVEKIT_URL", "http://h"), ("LIVEKIT_API_SECRET", " ")]),
+            "set LIVEKIT_API_KEY and LIVEKIT_API_SECRET, or LIVEKIT_TOKEN"
+        );
+        assert!(
+            config_error(&[("LIVEKIT_URL", "localhost:7880"), ("LIVEKIT_TOKEN", "t")])
+                .contains("it needs a scheme")
+        );
+    }
+
+    #[test]
+    fn request_ids_are_uuid_shaped_and_distinct() {
+        let environment = SystemEnvironment::default();
+        let (first, second) = (environment.request_id(), environment.request_id());
+        assert_ne!(first, second);
+        assert_eq!(first.len(), 36);
+        assert_eq!(&first[14..15], "4", "version 4: {first}");
+        assert!(
+            matches!(&first[19..20], "8" | "9" | "a" | "b"),
+            "variant: {first}"
+        );
+    }
 }

@@ -111,12 +111,11 @@ impl BaseUrl {
         )
     }
 
-    /// The same server at another origin, keeping nothing of this URL's path: region
-    /// failover targets are bare origins.
-    pub(crate) fn with_origin_of(&self, other: &Self) -> Self {
+    /// This URL without its path: region failover targets are bare origins.
+    pub(crate) fn origin_only(&self) -> Self {
         Self {
-            https: other.https,
-            authority: other.authority.clone(),
+            https: self.https,
+            authority: self.authority.clone(),
             path: String::new(),
         }
     }

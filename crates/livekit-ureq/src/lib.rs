@@ -289,3 +289,52 @@ impl LiveKitApi {
         self.inner.connector()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use ureq::unversioned::resolver::Resolver as _;
+    use ureq::unversioned::transport::NextTimeout;
+
+    use super::FastResolver;
+
+    fn resolve(resolver: &FastResolver, uri: &str) -> Vec<SocketAddr> {
+        let uri: http::Uri = uri.parse().unwrap();
+        let config = ureq::config::Config::default();
+        resolver
+            .resolve(&uri, &config, NextTimeout::default())
+            .unwrap()
+            .iter()
+            .copied()
+            .collect()
+    }
+
+    #[test]
+    fn ip_literals_resolve_to_themselves_with_the_scheme_port() {
+        let resolver = FastResolver::default();
+        assert_eq!(
+            resolve(&resolver, "http://127.0.0.1:7880/twirp"),
+            ["127.0.0.1:7880".parse().unwrap()]
+        );
+        assert_eq!(
+            resolve(&resolver, "https://[::1]/"),
+            ["[::1]:443".parse().unwrap()]
+        );
+        assert_eq!(
+            resolve(&resolver, "http://10.1.2.3/"),
+            ["10.1.2.3:80".parse().unwrap()]
+        );
+        assert!(resolver.lock().is_empty(), "literals are never cached");
+    }
+
+    #[test]
+    fn host_names_are_resolved_once_then_served_from_the_cache() {
+        let resolver = FastResolver::default();
+        let first = resolve(&resolver, "http://localhost:7880/");
+        assert!(!first.is_empty());
+        assert!(first.iter().all(|address| address.port() == 7880));
+        assert!(resolver.lock().contains_key("localhost:7880"));
+        assert_eq!(resolve(&resolver, "http://localhost:7880/other"), first);
+    }
+}
