@@ -1,11 +1,54 @@
 //! Commands that call the server: connection flags, output and error reporting.
 
 use clap::Args;
-use livekit_core::{Error, TransportErrorKind, TwirpCode};
+use livekit_auth::Credentials;
+use livekit_core::{Client, Error, TransportErrorKind, TwirpCode};
 use livekit_ureq::LiveKitApi;
 use serde::Serialize;
 
 use crate::Failure;
+
+/// The API key and secret, from flags or the environment. `Debug` never shows the secret.
+#[derive(Args)]
+pub(crate) struct KeyArgs {
+    /// API key (the token's issuer).
+    #[arg(long, global = true, env = "LIVEKIT_API_KEY")]
+    api_key: Option<String>,
+    /// API secret.
+    #[arg(
+        long,
+        global = true,
+        env = "LIVEKIT_API_SECRET",
+        hide_env_values = true
+    )]
+    api_secret: Option<String>,
+}
+
+impl KeyArgs {
+    /// The credentials, or a usage failure naming what is missing.
+    pub(crate) fn credentials(&self) -> Result<Credentials, Failure> {
+        let key = self
+            .api_key
+            .as_deref()
+            .ok_or_else(|| Failure::usage("no api key: pass --api-key or set LIVEKIT_API_KEY"))?;
+        let secret = self.api_secret.as_deref().ok_or_else(|| {
+            Failure::usage("no api secret: pass --api-secret or set LIVEKIT_API_SECRET")
+        })?;
+        Credentials::new(key, secret).map_err(|error| Failure::usage(error.to_string()))
+    }
+}
+
+impl std::fmt::Debug for KeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyArgs")
+            .field("api_key", &self.api_key)
+            .field(
+                "api_secret",
+                &self.api_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
 
 /// Where the server is and how to authenticate, from flags or the environment.
 #[derive(Debug, Args)]
@@ -18,17 +61,8 @@ pub(crate) struct Connection {
         default_value = "http://127.0.0.1:7880"
     )]
     url: String,
-    /// API key.
-    #[arg(long, global = true, env = "LIVEKIT_API_KEY")]
-    api_key: Option<String>,
-    /// API secret.
-    #[arg(
-        long,
-        global = true,
-        env = "LIVEKIT_API_SECRET",
-        hide_env_values = true
-    )]
-    api_secret: Option<String>,
+    #[command(flatten)]
+    keys: KeyArgs,
     /// Print JSON (the protocol's protojson form) instead of a table.
     #[arg(long, global = true)]
     pub(crate) json: bool,
@@ -37,14 +71,9 @@ pub(crate) struct Connection {
 impl Connection {
     /// The blocking API client these flags describe.
     pub(crate) fn api(&self) -> Result<LiveKitApi, Failure> {
-        let key = self
-            .api_key
-            .as_deref()
-            .ok_or_else(|| Failure::usage("no api key: pass --api-key or set LIVEKIT_API_KEY"))?;
-        let secret = self.api_secret.as_deref().ok_or_else(|| {
-            Failure::usage("no api secret: pass --api-secret or set LIVEKIT_API_SECRET")
-        })?;
-        LiveKitApi::new(&self.url, key, secret).map_err(|error| Failure::usage(error.to_string()))
+        let client = Client::new(&self.url, self.keys.credentials()?)
+            .map_err(|error| Failure::usage(error.to_string()))?;
+        LiveKitApi::from_client(client).map_err(|error| Failure::usage(error.to_string()))
     }
 }
 
@@ -103,5 +132,21 @@ pub(crate) fn print_table(headers: &[&str], rows: &[Vec<String>]) {
     line(&mut headers.iter().copied());
     for row in rows {
         line(&mut row.iter().map(String::as_str));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyArgs;
+
+    #[test]
+    fn the_secret_never_shows_in_debug() {
+        let keys = KeyArgs {
+            api_key: Some("APIkey".into()),
+            api_secret: Some("do-not-print".into()),
+        };
+        let debug = format!("{keys:?}");
+        assert!(debug.contains("APIkey") && debug.contains("<redacted>"));
+        assert!(!debug.contains("do-not-print"));
     }
 }

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use livekit_auth::{
-    AccessToken, ClaimGrants, Credentials, ParticipantKind, SipGrants, TokenVerifier, VideoGrants,
+    AccessToken, ClaimGrants, ParticipantKind, SipGrants, TokenVerifier, VideoGrants,
     decode_unverified,
 };
 use serde::de::DeserializeOwned;
 
 use crate::Failure;
+use crate::server::KeyArgs;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TokenCommand {
@@ -29,30 +30,6 @@ pub(crate) enum TokenCommand {
     Verify(VerifyArgs),
     /// Print a token's claims as JSON WITHOUT verifying anything.
     Decode(DecodeArgs),
-}
-
-/// The API key and secret, from flags or the environment.
-#[derive(Debug, Args)]
-struct KeyArgs {
-    /// API key (the token's issuer).
-    #[arg(long, env = "LIVEKIT_API_KEY")]
-    api_key: Option<String>,
-    /// API secret.
-    #[arg(long, env = "LIVEKIT_API_SECRET", hide_env_values = true)]
-    api_secret: Option<String>,
-}
-
-impl KeyArgs {
-    fn credentials(&self) -> Result<Credentials, Failure> {
-        let key = self
-            .api_key
-            .as_deref()
-            .ok_or_else(|| Failure::usage("no api key: pass --api-key or set LIVEKIT_API_KEY"))?;
-        let secret = self.api_secret.as_deref().ok_or_else(|| {
-            Failure::usage("no api secret: pass --api-secret or set LIVEKIT_API_SECRET")
-        })?;
-        Credentials::new(key, secret).map_err(|error| Failure::usage(error.to_string()))
-    }
 }
 
 #[derive(Debug, Args)]
