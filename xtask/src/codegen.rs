@@ -107,29 +107,39 @@ pub(crate) fn stale_files(files: &[(String, String)]) -> Result<Vec<String>> {
 /// Generates every file of the generated directories, in memory: `(path relative to the
 /// crate, contents)`.
 pub(crate) fn generate() -> Result<Vec<(String, String)>> {
-    let mut descriptors = protox::compile(ROOTS, [protocol_dir()])
+    let mut compiler = protox::Compiler::new([protocol_dir()])
         .map_err(|error| format!("compiling protocol/: {error}"))?;
+    compiler
+        .include_source_info(true)
+        .include_imports(true)
+        .open_files(ROOTS)
+        .map_err(|error| format!("compiling protocol/: {error}"))?;
+    let mut descriptors = compiler.file_descriptor_set();
     prune_unreferenced(&mut descriptors);
+    let secrets = secret_fields(&compiler.descriptor_pool(), &descriptors)?;
     let provenance = provenance()?;
     let header = format!("{HEADER}// From protocol/ ({provenance}).\n");
 
-    let types = prost_types(&descriptors)?;
+    let types = prost_types(&descriptors, &secrets)?;
+    let debug = redacting_debug_impls(&descriptors, &secrets)?;
     let serde = patch_serde(&pbjson_impls(&descriptors)?)?;
     let rpcs = rpc_table(&descriptors)?;
     let module = "\
 /// The `livekit` protobuf package: every message and enum of the server API.
 pub mod livekit {
     include!(\"livekit.rs\");
+    include!(\"livekit.debug.rs\");
     #[cfg(feature = \"serde\")]
     include!(\"livekit.serde.rs\");
 }
 
 pub mod rpc_table;
 ";
-    let messages = every_message(&descriptors);
+    let messages = every_message(&descriptors, &secrets);
     let file = |path: &str, text: &str| (path.to_owned(), format!("{header}\n{text}"));
     Ok(vec![
         file("src/generated/livekit.rs", &types),
+        file("src/generated/livekit.debug.rs", &debug),
         file("src/generated/livekit.serde.rs", &serde),
         file("src/generated/mod.rs", module),
         file("src/generated/rpc_table.rs", &rpcs),
@@ -292,7 +302,7 @@ fn provenance() -> Result<String> {
 }
 
 /// The message and enum types of the `livekit` package, from prost-build.
-fn prost_types(descriptors: &FileDescriptorSet) -> Result<String> {
+fn prost_types(descriptors: &FileDescriptorSet, secrets: &SecretFields) -> Result<String> {
     let requests = descriptors
         .file
         .iter()
@@ -325,7 +335,30 @@ fn prost_types(descriptors: &FileDescriptorSet) -> Result<String> {
             }
         }
     }
-    let code = livekit.ok_or("prost-build generated no `livekit` module")?;
+    let mut code = livekit.ok_or("prost-build generated no `livekit` module")?;
+    // Messages holding secrets get the redacting `Debug` of `livekit.debug.rs` instead of the
+    // derived one. Not through prost-build's `skip_debug`: its paths also match nested types,
+    // whose derived `Debug` we keep.
+    for message in secrets.keys() {
+        let name = message
+            .strip_prefix(".livekit.")
+            .filter(|name| !name.contains('.'))
+            .ok_or_else(|| format!("{message}: secrets in nested messages are not supported"))?;
+        let declaration = format!(
+            "\npub struct {} {{",
+            heck::ToUpperCamelCase::to_upper_camel_case(name)
+        );
+        if code.matches(&declaration).count() != 1 {
+            return Err(format!(
+                "prost-build output has no single `{}`",
+                declaration.trim()
+            ));
+        }
+        code = code.replace(
+            &declaration,
+            &format!("\n#[prost(skip_debug)]{declaration}"),
+        );
+    }
     Ok(strip_prost_header(&code))
 }
 
@@ -608,7 +641,7 @@ fn rust_type_name(proto_name: &str) -> String {
 
 /// A test helper: `for_each_message!` calls back with every top-level message of the
 /// `livekit` package and a protobuf encoding that sets all its fields (see [`samples`]).
-fn every_message(descriptors: &FileDescriptorSet) -> String {
+fn every_message(descriptors: &FileDescriptorSet, secrets: &SecretFields) -> String {
     let schema = samples::Schema::new(descriptors);
     let mut text = String::from(
         "/// Calls `$callback!` with `(Type, \"hex\")` for every top-level message of the\n\
@@ -633,6 +666,19 @@ fn every_message(descriptors: &FileDescriptorSet) -> String {
         }
     }
     text.push_str("        }\n    };\n}\n");
+    let _ = writeln!(
+        text,
+        "\n/// `(message, field)` for every field whose `Debug` must print `<redacted>`.\n\
+         #[allow(dead_code)]\n\
+         const SECRET_FIELDS: &[(&str, &str)] = &["
+    );
+    for (message, fields) in secrets {
+        let message = message.strip_prefix(".livekit.").unwrap_or(message);
+        for field in fields {
+            let _ = writeln!(text, "    (\"{}\", \"{field}\"),", rust_type_name(message));
+        }
+    }
+    text.push_str("];\n");
     text
 }
 
@@ -640,6 +686,196 @@ fn every_message(descriptors: &FileDescriptorSet) -> String {
 /// other SDKs spell it (`dial_whatsapp_call`).
 fn snake_case(method: &str) -> String {
     heck::ToSnakeCase::to_snake_case(method.replace("WhatsApp", "Whatsapp").as_str())
+}
+
+/// The fields that must never be printed, by message (`.livekit.SipInboundTrunkInfo` as
+/// `.livekit.SIPInboundTrunkInfo`, fully qualified as in the descriptors) and field name.
+type SecretFields = std::collections::BTreeMap<String, Vec<String>>;
+
+/// Credentials upstream does not annotate, but which are credentials all the same: the key
+/// that signs egress webhooks, a TURN password and the key that lets anyone publish into an
+/// ingress.
+const UNANNOTATED_SECRETS: &[&str] = &[
+    ".livekit.WebhookConfig.signing_key",
+    ".livekit.Room.turn_password",
+    ".livekit.IngressInfo.stream_key",
+];
+
+/// Every field of the generated messages that upstream marks `(logger.sensitivity) =
+/// SENSITIVITY_SECRET` ("credentials and authentication material ... always redacted"), plus
+/// [`UNANNOTATED_SECRETS`]. Their messages get a `Debug` that prints `<redacted>` for them.
+fn secret_fields(
+    pool: &prost_reflect::DescriptorPool,
+    descriptors: &FileDescriptorSet,
+) -> Result<SecretFields> {
+    const SENSITIVITY_SECRET: i32 = 2;
+    let sensitivity = pool
+        .get_extension_by_name("logger.sensitivity")
+        .ok_or("protocol/ no longer declares the `logger.sensitivity` field option")?;
+    let mut generated = HashSet::new();
+    for file in &descriptors.file {
+        let mut pending: Vec<(String, &DescriptorProto)> = file
+            .message_type
+            .iter()
+            .map(|message| (format!(".{}.{}", file.package(), message.name()), message))
+            .collect();
+        while let Some((name, message)) = pending.pop() {
+            pending.extend(
+                message
+                    .nested_type
+                    .iter()
+                    .map(|nested| (format!("{name}.{}", nested.name()), nested)),
+            );
+            generated.insert(name);
+        }
+    }
+    let mut secrets = SecretFields::new();
+    for message in pool.all_messages() {
+        let name = format!(".{}", message.full_name());
+        if !generated.contains(&name) {
+            continue;
+        }
+        for field in message.fields() {
+            let options = field.options();
+            let marked = options.has_extension(&sensitivity)
+                && options.get_extension(&sensitivity).as_enum_number() == Some(SENSITIVITY_SECRET);
+            let listed = UNANNOTATED_SECRETS.contains(&format!(".{}", field.full_name()).as_str());
+            if marked || listed {
+                secrets
+                    .entry(name.clone())
+                    .or_default()
+                    .push(field.name().to_owned());
+            }
+        }
+    }
+    for listed in UNANNOTATED_SECRETS {
+        let found = listed.rsplit_once('.').is_some_and(|(message, field)| {
+            secrets
+                .get(message)
+                .is_some_and(|fields| fields.iter().any(|name| name == field))
+        });
+        if !found {
+            return Err(format!(
+                "{listed} is no longer a field of the generated protocol"
+            ));
+        }
+    }
+    if secrets.is_empty() {
+        return Err("no field of the protocol is marked SENSITIVITY_SECRET any more".to_owned());
+    }
+    Ok(secrets)
+}
+
+/// `impl Debug` for every message holding a secret field: field by field as prost's derive
+/// would print them (enums by name), but secrets as `<redacted>` (or `""` when empty).
+fn redacting_debug_impls(
+    descriptors: &FileDescriptorSet,
+    secrets: &SecretFields,
+) -> Result<String> {
+    use heck::{ToSnakeCase as _, ToUpperCamelCase as _};
+    use prost_types::field_descriptor_proto::Type;
+
+    // `.livekit.Outer.Inner` to `outer::Inner`, as prost lays out nested types.
+    fn rust_path(full_name: &str) -> Result<String> {
+        let name = full_name
+            .strip_prefix(".livekit.")
+            .ok_or_else(|| format!("{full_name} is outside the livekit package"))?;
+        let mut parts: Vec<String> = name.split('.').map(str::to_owned).collect();
+        let last = parts.pop().unwrap_or_default().to_upper_camel_case();
+        let mut path: Vec<String> = parts.iter().map(|part| part.to_snake_case()).collect();
+        path.push(last);
+        Ok(path.join("::"))
+    }
+    fn rust_field(name: &str) -> String {
+        const KEYWORDS: &[&str] = &[
+            "type", "match", "ref", "in", "loop", "move", "self", "static",
+        ];
+        let name = name.to_snake_case();
+        if KEYWORDS.contains(&name.as_str()) {
+            format!("r#{name}")
+        } else {
+            name
+        }
+    }
+    fn find<'a>(
+        descriptors: &'a FileDescriptorSet,
+        full_name: &str,
+    ) -> Option<&'a DescriptorProto> {
+        descriptors.file.iter().find_map(|file| {
+            let rest = full_name.strip_prefix(&format!(".{}.", file.package()))?;
+            let mut parts = rest.split('.');
+            let first = parts.next()?;
+            let mut message = file.message_type.iter().find(|m| m.name() == first)?;
+            for part in parts {
+                message = message.nested_type.iter().find(|m| m.name() == part)?;
+            }
+            Some(message)
+        })
+    }
+
+    let mut code = String::new();
+    for (message_name, secret) in secrets {
+        let message = find(descriptors, message_name)
+            .ok_or_else(|| format!("{message_name} is not a generated message"))?;
+        let path = rust_path(message_name)?;
+        let type_name = rust_type_name(message.name());
+        let mut fields = String::new();
+        let mut oneofs_done = HashSet::new();
+        for field in &message.field {
+            let is_secret = secret.iter().any(|name| name == field.name());
+            if field.oneof_index.is_some() && !field.proto3_optional() {
+                if is_secret {
+                    return Err(format!(
+                        "{message_name}.{} is a secret inside a oneof",
+                        field.name()
+                    ));
+                }
+                let index = usize::try_from(field.oneof_index()).map_err(|e| e.to_string())?;
+                if oneofs_done.insert(index) {
+                    let oneof = message
+                        .oneof_decl
+                        .get(index)
+                        .ok_or("oneof index out of range")?;
+                    let oneof = rust_field(oneof.name());
+                    let _ = write!(
+                        fields,
+                        "\n            .field(\"{}\", &self.{oneof})",
+                        oneof.trim_start_matches("r#")
+                    );
+                }
+                continue;
+            }
+            let rust_name = rust_field(field.name());
+            let label = rust_name.trim_start_matches("r#");
+            let value = if is_secret {
+                if field.r#type() != Type::String {
+                    return Err(format!(
+                        "{message_name}.{} is a secret but not a string",
+                        field.name()
+                    ));
+                }
+                format!("&crate::debug::Redacted(&self.{rust_name})")
+            } else if field.r#type() == Type::Enum {
+                let enumeration = rust_path(field.type_name())?;
+                format!("&crate::debug::EnumField::<{enumeration}, _>::new(&self.{rust_name})")
+            } else {
+                format!("&self.{rust_name}")
+            };
+            let _ = write!(fields, "\n            .field(\"{label}\", {value})");
+        }
+        let _ = write!(
+            code,
+            "
+impl ::core::fmt::Debug for {path} {{
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {{
+        f.debug_struct(\"{type_name}\"){fields}
+            .finish()
+    }}
+}}
+"
+        );
+    }
+    Ok(code)
 }
 
 #[cfg(test)]

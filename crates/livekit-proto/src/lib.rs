@@ -46,6 +46,14 @@
 //! - [`Message`], [`Name`] and [`DecodeError`] are re-exported from prost.
 //! - [`RPCS`] and [`for_each_rpc!`] describe every RPC (see [RPC table](#rpc-table)).
 //!
+//! # Secrets in `Debug`
+//!
+//! Messages that hold credentials (the fields upstream marks `SENSITIVITY_SECRET`: SIP trunk
+//! passwords, cloud storage keys, WhatsApp API keys; plus a webhook signing key, a TURN
+//! password and an ingress stream key) print them as `<redacted>` in `Debug` (`""` when
+//! empty), so logging a request never leaks one. Every other field prints as prost's derive
+//! prints it. Serialization (protobuf, protojson) is unchanged.
+//!
 //! # Protojson
 //!
 //! With the `serde` feature every message implements `serde::Serialize` and
@@ -115,6 +123,7 @@
     clippy::manual_let_else
 )]
 mod generated;
+mod debug;
 #[cfg(feature = "serde")]
 mod protojson;
 mod rpc;

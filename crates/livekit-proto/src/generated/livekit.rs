@@ -175,6 +175,7 @@ impl ::prost::Name for ListUpdate {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct Room {
     #[prost(string, tag = "1")]
     pub sid: ::prost::alloc::string::String,
@@ -1840,6 +1841,7 @@ impl ::prost::Name for FilterParams {
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct WebhookConfig {
     #[prost(string, tag = "1")]
     pub url: ::prost::alloc::string::String,
@@ -2733,6 +2735,7 @@ impl ::prost::Name for StorageConfig {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct S3Upload {
     #[prost(string, tag = "1")]
     pub access_key: ::prost::alloc::string::String,
@@ -2778,6 +2781,7 @@ impl ::prost::Name for S3Upload {
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct GcpUpload {
     /// service account credentials serialized in JSON "credentials.json"
     #[prost(string, tag = "1")]
@@ -2798,6 +2802,7 @@ impl ::prost::Name for GcpUpload {
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct AzureBlobUpload {
     #[prost(string, tag = "1")]
     pub account_name: ::prost::alloc::string::String,
@@ -2817,6 +2822,7 @@ impl ::prost::Name for AzureBlobUpload {
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct AliOssUpload {
     #[prost(string, tag = "1")]
     pub access_key: ::prost::alloc::string::String,
@@ -2840,6 +2846,7 @@ impl ::prost::Name for AliOssUpload {
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct ProxyConfig {
     #[prost(string, tag = "1")]
     pub url: ::prost::alloc::string::String,
@@ -4993,6 +5000,7 @@ impl ::prost::Name for IngressVideoEncodingOptions {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct IngressInfo {
     #[prost(string, tag = "1")]
     pub ingress_id: ::prost::alloc::string::String,
@@ -5419,6 +5427,7 @@ impl ::prost::Name for SipStatus {
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct CreateSipTrunkRequest {
     /// CIDR or IPs that traffic is accepted from
     /// An empty list means all inbound traffic is accepted.
@@ -5528,6 +5537,7 @@ impl ::prost::Name for ProviderInfo {
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct SipTrunkInfo {
     #[prost(string, tag = "1")]
     pub sip_trunk_id: ::prost::alloc::string::String,
@@ -5667,6 +5677,7 @@ impl ::prost::Name for UpdateSipInboundTrunkRequest {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct SipInboundTrunkInfo {
     #[prost(string, tag = "1")]
     pub sip_trunk_id: ::prost::alloc::string::String,
@@ -5752,6 +5763,7 @@ impl ::prost::Name for SipInboundTrunkInfo {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct SipInboundTrunkUpdate {
     #[prost(message, optional, tag = "1")]
     pub numbers: ::core::option::Option<ListUpdate>,
@@ -5829,6 +5841,7 @@ impl ::prost::Name for UpdateSipOutboundTrunkRequest {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct SipOutboundTrunkInfo {
     #[prost(string, tag = "1")]
     pub sip_trunk_id: ::prost::alloc::string::String,
@@ -5912,6 +5925,7 @@ impl ::prost::Name for SipOutboundTrunkInfo {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct SipOutboundTrunkUpdate {
     #[prost(string, optional, tag = "1")]
     pub address: ::core::option::Option<::prost::alloc::string::String>,
@@ -6450,6 +6464,7 @@ impl ::prost::Name for DeleteSipDispatchRuleRequest {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct SipOutboundConfig {
     /// SIP server address
     #[prost(string, tag = "1")]
@@ -7442,6 +7457,7 @@ impl ::prost::Name for SessionDescription {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct DialWhatsAppCallRequest {
     /// Required - The phone number id of the business that is initiating the call
     #[prost(string, tag = "1")]
@@ -7517,6 +7533,7 @@ impl ::prost::Name for DialWhatsAppCallResponse {
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct DisconnectWhatsAppCallRequest {
     /// Required - Call ID sent by Meta
     #[prost(string, tag = "1")]
@@ -7636,6 +7653,7 @@ impl ::prost::Name for ConnectWhatsAppCallResponse {
     }
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct AcceptWhatsAppCallRequest {
     /// Required - The phone number id of the business that is conencting the call
     #[prost(string, tag = "1")]

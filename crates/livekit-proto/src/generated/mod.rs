@@ -4,6 +4,7 @@
 /// The `livekit` protobuf package: every message and enum of the server API.
 pub mod livekit {
     include!("livekit.rs");
+    include!("livekit.debug.rs");
     #[cfg(feature = "serde")]
     include!("livekit.serde.rs");
 }

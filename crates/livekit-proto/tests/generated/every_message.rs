@@ -196,3 +196,32 @@ macro_rules! for_each_message {
         }
     };
 }
+
+/// `(message, field)` for every field whose `Debug` must print `<redacted>`.
+#[allow(dead_code)]
+const SECRET_FIELDS: &[(&str, &str)] = &[
+    ("AcceptWhatsAppCallRequest", "whatsapp_api_key"),
+    ("AliOssUpload", "access_key"),
+    ("AliOssUpload", "secret"),
+    ("AzureBlobUpload", "account_key"),
+    ("CreateSipTrunkRequest", "inbound_password"),
+    ("CreateSipTrunkRequest", "outbound_password"),
+    ("DialWhatsAppCallRequest", "whatsapp_api_key"),
+    ("DisconnectWhatsAppCallRequest", "whatsapp_api_key"),
+    ("GcpUpload", "credentials"),
+    ("IngressInfo", "stream_key"),
+    ("ProxyConfig", "password"),
+    ("Room", "turn_password"),
+    ("S3Upload", "access_key"),
+    ("S3Upload", "secret"),
+    ("S3Upload", "session_token"),
+    ("S3Upload", "assume_role_external_id"),
+    ("SipInboundTrunkInfo", "auth_password"),
+    ("SipInboundTrunkUpdate", "auth_password"),
+    ("SipOutboundConfig", "auth_password"),
+    ("SipOutboundTrunkInfo", "auth_password"),
+    ("SipOutboundTrunkUpdate", "auth_password"),
+    ("SipTrunkInfo", "inbound_password"),
+    ("SipTrunkInfo", "outbound_password"),
+    ("WebhookConfig", "signing_key"),
+];
