@@ -20,7 +20,11 @@ macro_rules! e2e_test {
     ($name:ident $body:block) => {
         #[tokio::test]
         #[ignore = "needs a LiveKit server: run by cargo xtask ci"]
-        async fn $name() $body
+        async fn $name() {
+            record_tracing();
+            $body
+            assert_nothing_secret_traced();
+        }
     };
 }
 

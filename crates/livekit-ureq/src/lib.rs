@@ -23,6 +23,15 @@
 //! # Ok::<(), livekit_ureq::Error>(())
 //! ```
 //!
+//! # Logging and secrets
+//!
+//! This crate and `livekit-core` never log a secret or a token (the `tracing` spans of a
+//! call carry the service, method, attempt, status and request id). ureq itself logs through
+//! the `log` crate, and **at TRACE level its `ureq_proto` targets hex-dump every byte on the
+//! wire, the `Authorization: Bearer` token included**. Keep `ureq_proto` below TRACE in
+//! production logging (for example `RUST_LOG=info,ureq_proto=debug`); the async transport,
+//! `livekit-hyper`, has no such dump.
+//!
 //! # Features
 //!
 //! - `rustls` (default): `https` with rustls and the webpki roots. Without a TLS feature, an

@@ -20,7 +20,11 @@ macro_rules! e2e_test {
     ($name:ident $body:block) => {
         #[test]
         #[ignore = "needs a LiveKit server: run by cargo xtask ci"]
-        fn $name() $body
+        fn $name() {
+            record_tracing();
+            $body
+            assert_nothing_secret_traced();
+        }
     };
 }
 
