@@ -32,11 +32,15 @@ pub(crate) enum RoomCommand {
         names: Vec<String>,
     },
     /// Delete a room, disconnecting everyone in it.
+    #[command(after_help = "Example:\n  livekit room delete my-room")]
     Delete {
         /// Room name.
         name: String,
     },
     /// Replace a room's metadata.
+    #[command(
+        after_help = "Example:\n  livekit room update-metadata my-room '{\"topic\":\"q&a\"}'"
+    )]
     UpdateMetadata {
         /// Room name.
         name: String,
@@ -61,11 +65,13 @@ pub(crate) enum DispatchCommand {
         metadata: String,
     },
     /// List a room's dispatches.
+    #[command(after_help = "Example:\n  livekit dispatch list my-room")]
     List {
         /// Room name.
         room: String,
     },
     /// Show one dispatch.
+    #[command(after_help = "Example:\n  livekit dispatch get my-room AD_7CsW2T5vnQ")]
     Get {
         /// Room name.
         room: String,
@@ -73,6 +79,7 @@ pub(crate) enum DispatchCommand {
         id: String,
     },
     /// Delete a dispatch.
+    #[command(after_help = "Example:\n  livekit dispatch delete my-room AD_7CsW2T5vnQ")]
     Delete {
         /// Room name.
         room: String,

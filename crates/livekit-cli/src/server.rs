@@ -1,8 +1,10 @@
 //! Commands that call the server: connection flags, output and error reporting.
 
+use std::time::Duration;
+
 use clap::Args;
 use livekit_auth::Credentials;
-use livekit_core::{Client, Error, TransportErrorKind, TwirpCode};
+use livekit_core::{CallOptions, Client, Error, TransportErrorKind, TwirpCode};
 use livekit_ureq::LiveKitApi;
 use serde::Serialize;
 
@@ -66,6 +68,10 @@ pub(crate) struct Connection {
     /// Print JSON (the protocol's protojson form) instead of a table.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// How long to wait for the server's answer: seconds, or a number with s, m or h
+    /// (default 10s; 60s for egress starts, the ring window plus 2s for SIP dials).
+    #[arg(long, global = true, value_parser = crate::token::parse_ttl)]
+    timeout: Option<Duration>,
 }
 
 impl Connection {
@@ -75,6 +81,49 @@ impl Connection {
             .map_err(|error| Failure::usage(error.to_string()))?;
         LiveKitApi::from_client(client).map_err(|error| Failure::usage(error.to_string()))
     }
+
+    /// The per-call options: `--timeout` when given, else `default` (else the RPC's own).
+    pub(crate) fn options(&self, default: Option<Duration>) -> CallOptions {
+        match self.timeout.or(default) {
+            Some(timeout) => CallOptions::default().with_timeout(timeout),
+            None => CallOptions::default(),
+        }
+    }
+}
+
+/// Like [`failure`], but a `not_found` answer says plainly which thing is missing.
+pub(crate) fn failure_about(error: &Error, needs: &str, missing: &str) -> Failure {
+    if error.is_not_found() {
+        return Failure::server(format!("not found: {missing} ({error})"));
+    }
+    failure(error, needs)
+}
+
+/// Like [`failure`], but a 500 or 503 answer asks whether `service` (the worker the server
+/// hands the call to: egress, SIP) is connected: without one the server answers just that.
+pub(crate) fn failure_without_service(error: &Error, needs: &str, service: &str) -> Failure {
+    let failed = failure(error, needs);
+    match error.server() {
+        Some(server) if matches!(server.status, 500 | 503) => Failure::server(format!(
+            "{} (is {service} connected to this server?)",
+            failed.message
+        )),
+        _ => failed,
+    }
+}
+
+/// What a table shows for a password: `***` when one is set, nothing when none is.
+pub(crate) fn mask(secret: &str) -> String {
+    if secret.is_empty() {
+        String::new()
+    } else {
+        "***".to_owned()
+    }
+}
+
+/// Joins a list for a table cell.
+pub(crate) fn joined(values: &[String]) -> String {
+    values.join(",")
 }
 
 /// Turns an API error into a failure whose message helps and whose exit code says what
@@ -116,6 +165,14 @@ pub(crate) fn print_json(value: &impl Serialize) -> Result<(), Failure> {
 
 /// Prints rows as an aligned table under `headers`.
 pub(crate) fn print_table(headers: &[&str], rows: &[Vec<String>]) {
+    for line in table_lines(headers, rows) {
+        println!("{line}");
+    }
+}
+
+/// The lines of an aligned table: each column as wide as its widest cell, two spaces
+/// between columns, no trailing blanks.
+fn table_lines(headers: &[&str], rows: &[Vec<String>]) -> Vec<String> {
     let mut widths: Vec<usize> = headers.iter().map(|header| header.len()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -127,17 +184,41 @@ pub(crate) fn print_table(headers: &[&str], rows: &[Vec<String>]) {
             .zip(&widths)
             .map(|(cell, width)| format!("{cell:<width$}"))
             .collect();
-        println!("{}", text.join("  ").trim_end());
+        text.join("  ").trim_end().to_owned()
     };
-    line(&mut headers.iter().copied());
+    let mut lines = vec![line(&mut headers.iter().copied())];
     for row in rows {
-        line(&mut row.iter().map(String::as_str));
+        lines.push(line(&mut row.iter().map(String::as_str)));
     }
+    lines
 }
 
 #[cfg(test)]
 mod tests {
-    use super::KeyArgs;
+    use super::{KeyArgs, mask, table_lines};
+
+    #[test]
+    fn passwords_show_as_stars_and_absent_ones_as_nothing() {
+        assert_eq!(mask("hunter2"), "***");
+        assert_eq!(mask(""), "");
+    }
+
+    #[test]
+    fn tables_align_on_the_widest_cell_and_trim_the_last_column() {
+        let rows = vec![
+            vec!["alice".to_owned(), "PA_1".to_owned(), String::new()],
+            vec!["b".to_owned(), "PA_long_sid".to_owned(), "m".to_owned()],
+        ];
+        let lines = table_lines(&["IDENTITY", "SID", "METADATA"], &rows);
+        assert_eq!(
+            lines,
+            [
+                "IDENTITY  SID          METADATA",
+                "alice     PA_1",
+                "b         PA_long_sid  m",
+            ]
+        );
+    }
 
     #[test]
     fn the_secret_never_shows_in_debug() {

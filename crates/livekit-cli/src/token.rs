@@ -29,6 +29,7 @@ pub(crate) enum TokenCommand {
   livekit token verify --now 1800000000 \"$TOKEN\"")]
     Verify(VerifyArgs),
     /// Print a token's claims as JSON WITHOUT verifying anything.
+    #[command(after_help = "Example:\n  livekit token decode eyJhbGciOi...")]
     Decode(DecodeArgs),
 }
 
@@ -202,7 +203,7 @@ fn parse_json<T: DeserializeOwned>(flag: &str, json: &str) -> Result<T, Failure>
 }
 
 /// Seconds, or a number followed by `s`, `m`, `h` or `d`.
-fn parse_ttl(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_ttl(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.char_indices().last() {
         Some((index, unit @ ('s' | 'm' | 'h' | 'd'))) => (&text[..index], unit),
