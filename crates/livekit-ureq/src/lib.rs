@@ -50,10 +50,14 @@ use livekit_auth::Credentials;
 use livekit_core::{
     AgentDispatchClient, BlockingApi, BlockingTransport, Client, ClientOptions, ConnectorClient,
     EgressClient, IngressClient, RoomClient, Services as _, SipClient, SystemEnvironment,
-    TransportError, TransportErrorKind,
+    TransportError,
 };
 
-pub use livekit_core::{CallOptions, Error, ServerError, TwirpCode};
+pub use livekit_auth as auth;
+pub use livekit_core::{
+    CallOptions, Error, ServerError, TransportErrorKind, TwirpCode, WebhookEvent, WebhookEventKind,
+    WebhookReceiver,
+};
 pub use livekit_proto as proto;
 
 /// The largest response body read by default: 16 MiB. A hostile or broken server cannot
