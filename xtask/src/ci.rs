@@ -17,6 +17,7 @@ const STEPS: &[Step] = &[
     ("no_std", no_std),
     ("e2e", e2e),
     ("quickstart", quickstart),
+    ("examples", examples),
     ("interop", interop),
 ];
 
@@ -212,6 +213,12 @@ fn e2e() -> Result {
 /// starts (without Redis) and stops.
 fn quickstart() -> Result {
     crate::quickstart::run_quickstart(&[])
+}
+
+/// The `blocking`, `webhook_server` and `token_server` examples against the real server (with
+/// Redis) on ports of their own (7910-7913, redis 16410), stopped afterwards.
+fn examples() -> Result {
+    crate::examples::run_examples(&[])
 }
 
 /// Ports of the server `cargo xtask ci` starts, apart from the defaults a developer's own

@@ -2,6 +2,8 @@
 //!
 //! Commands:
 //! - `quickstart`: the README's main job, against a local dev server if need be.
+//! - `examples`: the `blocking`, `webhook_server` and `token_server` examples against the real
+//!   server.
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench`: the benchmarks, printing one JSON object.
 //! - `protocol sync --version vX.Y.Z`: vendor the upstream LiveKit `.proto` files.
@@ -15,6 +17,7 @@
 mod bench;
 mod ci;
 mod codegen;
+mod examples;
 mod interop;
 mod protocol;
 mod quickstart;
@@ -29,6 +32,8 @@ commands:
   quickstart
             the main job: run the quickstart against LIVEKIT_URL, or a local dev server
             (started, and stopped afterwards, when none answers at 127.0.0.1:7880)
+  examples  build the blocking, webhook_server and token_server examples and check each
+            against the real LiveKit server (started on 127.0.0.1:7910, stopped afterwards)
   ci        run every CI step in order, stopping at the first failure
   bench     run the benchmarks and print one JSON object
   protocol sync --version vX.Y.Z
@@ -54,6 +59,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "ci" => ci::run_ci(rest),
         "codegen" => codegen::run_codegen(rest),
+        "examples" => examples::run_examples(rest),
         "interop" => interop::run_interop(rest),
         "protocol" => protocol::run_protocol(rest),
         "quickstart" => quickstart::run_quickstart(rest),
