@@ -15,6 +15,7 @@ const STEPS: &[Step] = &[
     ("doctest", doctest),
     ("rustdoc", rustdoc),
     ("no_std", no_std),
+    ("fuzz", fuzz),
     ("e2e", e2e),
     ("quickstart", quickstart),
     ("examples", examples),
@@ -126,6 +127,15 @@ fn no_std() -> Result {
         .current_dir(&example)
         .args(["run", "--release", "--quiet"]))
 }
+
+/// Every fuzz target for a short while with its seeds: a smoke test that the targets build
+/// and that no known input crashes. Longer campaigns: `cargo xtask fuzz --seconds 300`.
+fn fuzz() -> Result {
+    crate::fuzz::fuzz(crate::fuzz::TARGETS, CI_FUZZ_SECONDS)
+}
+
+/// Seconds per fuzz target in CI.
+const CI_FUZZ_SECONDS: u64 = 20;
 
 /// Our tokens against the pinned Python and Node SDKs, both ways (installs them if needed).
 fn interop() -> Result {

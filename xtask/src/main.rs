@@ -6,6 +6,7 @@
 //!   server.
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench`: the benchmarks, printing one JSON object.
+//! - `fuzz [--seconds N] [--target NAME]... | fuzz seeds`: the libFuzzer targets of `fuzz/`.
 //! - `protocol sync --version vX.Y.Z`: vendor the upstream LiveKit `.proto` files.
 //! - `codegen [--check]`: generate `livekit-proto` from `protocol/` (or check it is current).
 //! - `interop [--write-fixtures]`: our tokens against the Python and Node SDKs, both ways.
@@ -18,6 +19,7 @@ mod bench;
 mod ci;
 mod codegen;
 mod examples;
+mod fuzz;
 mod interop;
 mod protocol;
 mod quickstart;
@@ -36,6 +38,11 @@ commands:
             against the real LiveKit server (started on 127.0.0.1:7910, stopped afterwards)
   ci        run every CI step in order, stopping at the first failure
   bench     run the benchmarks and print one JSON object
+  fuzz [--seconds 60] [--target NAME]...
+            build the fuzz targets of fuzz/ (stable toolchain, no cargo-fuzz) and run each
+            for N seconds with its seeds; fails on any crash, naming the saved input
+  fuzz seeds
+            regenerate fuzz/seeds/ from the test fixtures and the reference captures
   protocol sync --version vX.Y.Z
             vendor the upstream LiveKit .proto files into protocol/
   codegen [--check]
@@ -60,6 +67,7 @@ fn main() -> ExitCode {
         "ci" => ci::run_ci(rest),
         "codegen" => codegen::run_codegen(rest),
         "examples" => examples::run_examples(rest),
+        "fuzz" => fuzz::run_fuzz(rest),
         "interop" => interop::run_interop(rest),
         "protocol" => protocol::run_protocol(rest),
         "quickstart" => quickstart::run_quickstart(rest),

@@ -11,8 +11,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use livekit_auth::{
     AccessToken, AgentEndpointGrants, AgentGrants, AgentThreadGrants, ClaimGrants, Credentials,
-    Error, InferenceGrants, ObservabilityGrants, ParticipantKind, Segment, SipGrants,
-    TokenVerifier, TrackSource, VideoGrants, body_sha256, decode_unverified,
+    DEFAULT_MAX_TOKEN_LEN, Error, InferenceGrants, ObservabilityGrants, ParticipantKind, Segment,
+    SipGrants, TokenVerifier, TrackSource, VideoGrants, body_sha256, decode_unverified,
 };
 use serde_json::{Value, json};
 
@@ -593,4 +593,251 @@ fn webhook_signature_checks_the_body_hash() {
         verifier.verify_webhook(body, &jwt, NOW + 1000),
         Err(Error::Expired { .. })
     ));
+}
+
+/// The classic attacks on JWT verifiers, each refused with its own error.
+#[test]
+fn hostile_tokens_are_rejected_with_the_right_error() {
+    let secret = b"secret-secret-secret-secret-0123";
+    let payload = format!(r#"{{"iss":"APIkey","sub":"mallory","exp":{}}}"#, NOW + 60);
+    let verifier = TokenVerifier::new(credentials());
+
+    // `alg: none`, in any spelling, with or without a (valid!) signature attached.
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let header = format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#);
+        let unsigned = format!("{}.{}.", b64(header.as_bytes()), b64(payload.as_bytes()));
+        assert_eq!(
+            verifier.verify(&unsigned, NOW),
+            Err(Error::UnsupportedAlgorithm(alg.into()))
+        );
+        assert_eq!(
+            verifier.verify(&sign_raw(&header, &payload, secret), NOW),
+            Err(Error::UnsupportedAlgorithm(alg.into()))
+        );
+    }
+    // A duplicated `alg` cannot smuggle `none` past the check.
+    let smuggled = sign_raw(r#"{"alg":"HS256","alg":"none"}"#, &payload, secret);
+    assert_eq!(
+        verifier.verify(&smuggled, NOW),
+        Err(Error::UnsupportedAlgorithm("none".into()))
+    );
+    // `alg` of the wrong type, or a header that is not an object.
+    for header in [
+        r#"{"alg":256}"#,
+        r#"{"alg":["HS256"]}"#,
+        r#""HS256""#,
+        "null",
+    ] {
+        assert!(
+            matches!(
+                verifier.verify(&sign_raw(header, &payload, secret), NOW),
+                Err(Error::InvalidJson {
+                    segment: Segment::Header,
+                    ..
+                })
+            ),
+            "{header}"
+        );
+    }
+    assert_eq!(
+        verifier.verify(&sign_raw(r#"{"alg":null}"#, &payload, secret), NOW),
+        Err(Error::UnsupportedAlgorithm(String::new()))
+    );
+
+    // Algorithm confusion: an RS256/ES256/PS256 token whose "signature" is an HMAC keyed
+    // with public key text, the way a verifier that trusts the header can be fooled.
+    let public_key = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
+    for alg in ["RS256", "ES256", "PS256", "EdDSA"] {
+        let token = sign_raw(
+            &format!(r#"{{"alg":"{alg}"}}"#),
+            &payload,
+            public_key.as_bytes(),
+        );
+        assert_eq!(
+            verifier.verify(&token, NOW),
+            Err(Error::UnsupportedAlgorithm(alg.into()))
+        );
+    }
+    // Header hints never choose the key: `kid`, `jku` and `jwk` are ignored, the key is
+    // always the issuer's.
+    let hinted = sign_raw(
+        r#"{"alg":"HS256","kid":"attacker","jku":"https://attacker.invalid/keys","jwk":{"k":"YQ"}}"#,
+        &payload,
+        b"a",
+    );
+    assert_eq!(verifier.verify(&hinted, NOW), Err(Error::InvalidSignature));
+
+    // The signature stripped, truncated, extended, or replaced by another token's.
+    let good = sign_raw(r#"{"alg":"HS256"}"#, &payload, secret);
+    assert!(verifier.verify(&good, NOW).is_ok());
+    let (signing_input, signature) = good.rsplit_once('.').unwrap();
+    assert_eq!(
+        verifier.verify(signing_input, NOW),
+        Err(Error::MalformedToken { segments: 2 })
+    );
+    assert_eq!(
+        verifier.verify(&format!("{signing_input}."), NOW),
+        Err(Error::InvalidSignature)
+    );
+    assert_eq!(
+        verifier.verify(&format!("{signing_input}.{}", &signature[..20]), NOW),
+        Err(Error::InvalidSignature)
+    );
+    assert_eq!(
+        verifier.verify(&format!("{signing_input}.{signature}AAAA"), NOW),
+        Err(Error::InvalidSignature)
+    );
+    let other = sign_raw(r#"{"alg":"HS256"}"#, r#"{"iss":"APIkey","exp":1}"#, secret);
+    let other_signature = other.rsplit_once('.').unwrap().1;
+    assert_eq!(
+        verifier.verify(&format!("{signing_input}.{other_signature}"), NOW),
+        Err(Error::InvalidSignature)
+    );
+
+    // A valid signature under another key, including an empty one and another issuer's.
+    for key in [
+        &b""[..],
+        b"secret-secret-secret-secret-0124",
+        b"other-issuers-secret",
+    ] {
+        assert_eq!(
+            verifier.verify(&sign_raw(r#"{"alg":"HS256"}"#, &payload, key), NOW),
+            Err(Error::InvalidSignature)
+        );
+    }
+    let two_keys = TokenVerifier::new(vec![
+        credentials(),
+        Credentials::new("APIother", "other-issuers-secret").unwrap(),
+    ]);
+    let claims_other_issuer_with_our_key = sign_raw(
+        r#"{"alg":"HS256"}"#,
+        &format!(r#"{{"iss":"APIother","exp":{}}}"#, NOW + 60),
+        secret,
+    );
+    assert_eq!(
+        two_keys.verify(&claims_other_issuer_with_our_key, NOW),
+        Err(Error::InvalidSignature)
+    );
+
+    // `exp` missing or null, `nbf` in the future, a token for another issuer.
+    let header = r#"{"alg":"HS256"}"#;
+    for claims in [r#"{"iss":"APIkey"}"#, r#"{"iss":"APIkey","exp":null}"#] {
+        assert_eq!(
+            verifier.verify(&sign_raw(header, claims, secret), NOW),
+            Err(Error::MissingExpiry)
+        );
+    }
+    let future = format!(
+        r#"{{"iss":"APIkey","nbf":{},"exp":{}}}"#,
+        NOW + 61,
+        NOW + 600
+    );
+    assert_eq!(
+        verifier.verify(&sign_raw(header, &future, secret), NOW),
+        Err(Error::NotYetValid {
+            nbf: NOW + 61,
+            now: NOW
+        })
+    );
+    let foreign = format!(r#"{{"iss":"APIelsewhere","exp":{}}}"#, NOW + 60);
+    assert_eq!(
+        verifier.verify(&sign_raw(header, &foreign, secret), NOW),
+        Err(Error::UnknownIssuer("APIelsewhere".into()))
+    );
+    // An empty issuer names no key.
+    let anonymous = format!(r#"{{"iss":"","exp":{}}}"#, NOW + 60);
+    assert_eq!(
+        verifier.verify(&sign_raw(header, &anonymous, secret), NOW),
+        Err(Error::MissingIssuer)
+    );
+
+    // An empty secret is refused up front, so no verifier can ever hold one.
+    assert_eq!(
+        Credentials::new("APIkey", "").unwrap_err(),
+        Error::EmptyApiSecret
+    );
+    assert_eq!(
+        Credentials::new("APIkey", b"").unwrap_err(),
+        Error::EmptyApiSecret
+    );
+}
+
+/// Size and depth limits: an oversized token is refused before it is decoded, and deeply
+/// nested JSON in a payload is an error, never a stack overflow.
+#[test]
+fn oversized_and_deeply_nested_tokens_are_refused() {
+    let verifier = TokenVerifier::new(credentials());
+    let huge = "a".repeat(DEFAULT_MAX_TOKEN_LEN + 1);
+    assert_eq!(
+        verifier.verify(&huge, NOW),
+        Err(Error::TokenTooLarge {
+            len: DEFAULT_MAX_TOKEN_LEN + 1,
+            max: DEFAULT_MAX_TOKEN_LEN
+        })
+    );
+    assert_eq!(
+        decode_unverified(&huge),
+        Err(Error::TokenTooLarge {
+            len: DEFAULT_MAX_TOKEN_LEN + 1,
+            max: DEFAULT_MAX_TOKEN_LEN
+        })
+    );
+    // A well-formed, correctly signed token just over the limit is refused all the same.
+    let padded = AccessToken::new()
+        .with_metadata("m".repeat(DEFAULT_MAX_TOKEN_LEN))
+        .sign(&credentials(), NOW)
+        .unwrap();
+    assert_eq!(
+        verifier.verify(&padded, NOW),
+        Err(Error::TokenTooLarge {
+            len: padded.len(),
+            max: DEFAULT_MAX_TOKEN_LEN
+        })
+    );
+    let body = b"{}";
+    assert_eq!(
+        verifier.verify_webhook(body, &format!("Bearer {huge}"), NOW),
+        Err(Error::TokenTooLarge {
+            len: DEFAULT_MAX_TOKEN_LEN + 1,
+            max: DEFAULT_MAX_TOKEN_LEN
+        })
+    );
+
+    // Thousands of levels of nesting fit under the size limit. Where the value is kept (the room
+    // configuration) it is refused at serde_json's depth limit; where it is skipped (a claim
+    // this version does not know, an unknown header field) serde_json skips it without
+    // recursing, so the token is read as if the claim were absent. Neither overflows.
+    let secret = b"secret-secret-secret-secret-0123";
+    let arrays = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+    let objects = format!("{}1{}", r#"{"a":"#.repeat(7_000), "}".repeat(7_000));
+    let plain = format!(r#"{{"iss":"APIkey","exp":{}}}"#, NOW + 60);
+    let expected = verifier
+        .verify(&sign_raw(r#"{"alg":"HS256"}"#, &plain, secret), NOW)
+        .unwrap();
+    for nested in [&arrays, &objects] {
+        let kept = format!(
+            r#"{{"iss":"APIkey","exp":{},"roomConfig":{{"a":{nested}}}}}"#,
+            NOW + 60
+        );
+        let token = sign_raw(r#"{"alg":"HS256"}"#, &kept, secret);
+        assert!(token.len() <= DEFAULT_MAX_TOKEN_LEN, "{}", token.len());
+        match verifier.verify(&token, NOW) {
+            Err(Error::InvalidJson {
+                segment: Segment::Payload,
+                detail,
+            }) => assert!(detail.contains("recursion limit"), "{detail}"),
+            other => panic!("expected a json error, got {other:?}"),
+        }
+        let skipped = format!(
+            r#"{{"iss":"APIkey","exp":{},"unknownClaim":{nested}}}"#,
+            NOW + 60
+        );
+        let token = sign_raw(r#"{"alg":"HS256"}"#, &skipped, secret);
+        assert_eq!(verifier.verify(&token, NOW), Ok(expected.clone()));
+        let header = format!(r#"{{"alg":"HS256","x":{nested}}}"#);
+        assert_eq!(
+            verifier.verify(&sign_raw(&header, &plain, secret), NOW),
+            Ok(expected.clone())
+        );
+    }
 }

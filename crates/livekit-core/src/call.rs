@@ -149,19 +149,23 @@ impl<'c, R: Rpc> Call<'c, R> {
             self.state = State::Failed(error);
             return None;
         }
+        // The lookup spends the call's time too: never more than its deadline leaves.
+        let timeout = match self.plan.deadline() {
+            Some(deadline) => deadline
+                .saturating_sub(clock.elapsed)
+                .min(REGION_DISCOVERY_TIMEOUT),
+            None => REGION_DISCOVERY_TIMEOUT,
+        };
         let request = self
             .client
             .authorization(&R::required_grant(&self.request), clock.unix_now)
             .and_then(|authorization| self.client.build_regions_request(authorization));
         match request {
-            Ok(request) => {
+            Ok(request) if !timeout.is_zero() => {
                 self.state = State::AwaitingRegions(error);
-                Some(Step::Send {
-                    request,
-                    timeout: REGION_DISCOVERY_TIMEOUT,
-                })
+                Some(Step::Send { request, timeout })
             }
-            Err(_) => {
+            Ok(_) | Err(_) => {
                 // Discovery is best effort: without it, the call retries the same host.
                 self.plan.set_regions(Vec::new());
                 self.state = State::Failed(error);

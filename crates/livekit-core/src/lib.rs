@@ -86,4 +86,6 @@ pub use transport::{
     Transport, call_async, call_blocking,
 };
 pub use url::BaseUrl;
-pub use webhook::{WebhookError, WebhookEvent, WebhookEventKind, WebhookReceiver};
+pub use webhook::{
+    DEFAULT_MAX_WEBHOOK_BODY_LEN, WebhookError, WebhookEvent, WebhookEventKind, WebhookReceiver,
+};

@@ -215,8 +215,10 @@ impl CallPlan {
         } else {
             1.0
         };
-        let mut delay = backoff
-            .mul_f64(0.5 + jitter / 2.0)
+        // Not `mul_f64`: it panics when the product rounds past `Duration::MAX`, which a
+        // policy with a huge `max_delay` and a jitter of 1 reaches.
+        let mut delay = Duration::try_from_secs_f64(backoff.as_secs_f64() * (0.5 + jitter / 2.0))
+            .map_or(backoff, |scaled| scaled.min(backoff))
             .max(Duration::from_millis(1));
         if let Error::Server(server) = error
             && let Some(retry_after) = server.retry_after

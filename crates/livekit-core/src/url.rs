@@ -69,10 +69,25 @@ impl BaseUrl {
             authority.push(':');
             authority.push_str(port);
         }
+        // What passes here goes into every request's URI: check it the way the `http` crate
+        // will, so a URL accepted now never fails a request later (a stray `[`, a second
+        // `:`, a space in the path, a non-ASCII host).
+        if http::uri::Authority::try_from(authority.as_str()).is_err() {
+            return Err(invalid("the host is not a valid host name or address"));
+        }
+        let path = path.trim_end_matches('/');
+        if !path.is_empty()
+            && (http::uri::PathAndQuery::try_from(path).is_err()
+                || path.contains(|c: char| c.is_whitespace() || c.is_control()))
+        {
+            return Err(invalid(
+                "the path has characters a url cannot carry unescaped",
+            ));
+        }
         Ok(Self {
             https,
             authority,
-            path: path.trim_end_matches('/').to_owned(),
+            path: path.to_owned(),
         })
     }
 
@@ -245,6 +260,13 @@ mod tests {
             "http://host/#frag",
             "http://ho st/",
             "http://[::1",
+            // Found by the url_normalise fuzz target: accepted, then unusable in a request.
+            "http://127.0[.0.1:7880",
+            "http://::1",
+            "http://host:1:2",
+            "http://bücher.example",
+            "http://host/a b/",
+            "http://host/a\u{7f}",
         ] {
             let error = BaseUrl::parse(input).expect_err(input);
             let text = error.to_string();

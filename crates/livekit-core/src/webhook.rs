@@ -6,6 +6,10 @@ use livekit_auth::{KeyProvider, TokenVerifier};
 
 use crate::Error;
 
+/// The largest webhook body accepted by default: 1 MiB. The server's events are a few
+/// kilobytes; anything far larger is refused before it is hashed or parsed.
+pub const DEFAULT_MAX_WEBHOOK_BODY_LEN: usize = 1024 * 1024;
+
 /// Why a webhook was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -20,6 +24,13 @@ pub enum WebhookError {
     MissingBodyHash,
     /// The body is not the one the token vouches for.
     BodyHashMismatch,
+    /// The body is larger than the receiver accepts; it was neither hashed nor parsed.
+    BodyTooLarge {
+        /// Length of the body, in bytes.
+        len: usize,
+        /// The receiver's limit, in bytes.
+        max: usize,
+    },
     /// The body verified but is not a webhook event.
     InvalidBody {
         /// The JSON decoder's message.
@@ -35,6 +46,12 @@ impl fmt::Display for WebhookError {
             Self::InvalidToken(error) => write!(f, "webhook token rejected: {error}"),
             Self::MissingBodyHash => f.write_str("webhook token has no body hash"),
             Self::BodyHashMismatch => f.write_str("webhook body does not match its signature"),
+            Self::BodyTooLarge { len, max } => {
+                write!(
+                    f,
+                    "webhook body is {len} bytes, more than the {max} accepted"
+                )
+            }
             Self::InvalidBody { message } => write!(f, "webhook body is not an event: {message}"),
         }
     }
@@ -127,19 +144,27 @@ pub struct WebhookEvent {
 #[derive(Debug, Clone)]
 pub struct WebhookReceiver<P> {
     verifier: TokenVerifier<P>,
+    max_body_len: usize,
 }
 
 impl<P: KeyProvider> WebhookReceiver<P> {
     /// A receiver that accepts webhooks signed with any key `keys` knows.
     pub fn new(keys: P) -> Self {
+        Self::with_verifier(TokenVerifier::new(keys))
+    }
+
+    /// A receiver with a configured verifier (leeway, token size limit).
+    pub fn with_verifier(verifier: TokenVerifier<P>) -> Self {
         Self {
-            verifier: TokenVerifier::new(keys),
+            verifier,
+            max_body_len: DEFAULT_MAX_WEBHOOK_BODY_LEN,
         }
     }
 
-    /// A receiver with a configured verifier (leeway, size limit).
-    pub fn with_verifier(verifier: TokenVerifier<P>) -> Self {
-        Self { verifier }
+    /// Sets the largest body accepted, in bytes (default 1 MiB).
+    pub fn with_max_body_len(mut self, bytes: usize) -> Self {
+        self.max_body_len = bytes;
+        self
     }
 
     /// Verifies `body` against the `authorization` header value at `now` (Unix seconds) and
@@ -153,6 +178,12 @@ impl<P: KeyProvider> WebhookReceiver<P> {
         let authorization = authorization
             .filter(|value| !value.trim().is_empty())
             .ok_or(Error::Webhook(WebhookError::MissingAuthorization))?;
+        if body.len() > self.max_body_len {
+            return Err(Error::Webhook(WebhookError::BodyTooLarge {
+                len: body.len(),
+                max: self.max_body_len,
+            }));
+        }
         self.verifier
             .verify_webhook(body, authorization, now)
             .map_err(|error| {

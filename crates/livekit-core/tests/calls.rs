@@ -12,8 +12,9 @@ use std::time::Duration;
 use livekit_auth::Credentials;
 use livekit_core::rpc::{self, Rpc};
 use livekit_core::{
-    AsyncApi, BlockingApi, BlockingTransport, CallOptions, CallPlan, Client, Decision, Environment,
-    Error, RetryPolicy, Services, Transport, TransportError, TransportErrorKind,
+    AsyncApi, BlockingApi, BlockingTransport, Call, CallOptions, CallPlan, Client, ClientOptions,
+    Clock, Decision, Environment, Error, RetryPolicy, Services, Step, Transport, TransportError,
+    TransportErrorKind,
 };
 use livekit_proto::{self as proto, Message as _};
 
@@ -544,4 +545,79 @@ fn the_machine_never_exceeds_its_attempts_or_repeats_unsafe_calls() {
             );
         }
     }
+}
+
+/// Found by the call-machine property test: a policy whose delays are as long as a
+/// `Duration` goes, with a jitter of 1 (or a NaN, read as 1), made the backoff arithmetic
+/// panic. Every policy value is valid, so it must give a delay instead.
+#[test]
+fn extreme_delays_and_jitter_never_panic() {
+    let mut retry = RetryPolicy::default();
+    retry.base_delay = Duration::MAX;
+    retry.max_delay = Duration::MAX;
+    let mut options = ClientOptions::default();
+    options.retry = retry;
+    let client = client("http://127.0.0.1:7880")
+        .with_options(options)
+        .unwrap();
+    let failure = Error::from(TransportError::new(
+        TransportErrorKind::Timeout,
+        "u",
+        "slow",
+    ));
+    for jitter in [1.0, f64::NAN, f64::INFINITY, 0.999_999_999, 0.0] {
+        let mut plan = CallPlan::new(
+            &client,
+            &rpc::ListRooms::DESCRIPTOR,
+            &CallOptions::default(),
+        );
+        plan.next_attempt(Duration::ZERO).unwrap();
+        match plan.after_failure(&failure, Duration::ZERO, jitter) {
+            Decision::Retry { delay } => {
+                assert!(delay >= Duration::MAX / 2, "{jitter}: {delay:?}");
+            }
+            other => panic!("{jitter}: expected a retry, got {other:?}"),
+        }
+    }
+}
+
+/// Found by the call-machine property test: region discovery took its fixed 2 s budget even
+/// when the call's deadline had less left, so a failing Cloud call could outlive its
+/// deadline. The lookup now gets what is left, and is skipped when nothing is.
+#[test]
+fn region_discovery_fits_in_what_the_deadline_leaves() {
+    let client = client("https://project.livekit.cloud");
+    let options = CallOptions::default().with_deadline(Duration::from_secs(1));
+    let clock = |elapsed: Duration| Clock {
+        unix_now: 1_800_000_000,
+        monotonic: elapsed,
+        elapsed,
+        jitter: 0.5,
+    };
+    let mut call = Call::<rpc::ListRooms>::new(&client, Default::default(), &options, "r".into());
+    let Step::Send { timeout, .. } = call.step(clock(Duration::ZERO)) else {
+        panic!("expected the first attempt");
+    };
+    assert_eq!(timeout, Duration::from_secs(1));
+    call.on_response(reset());
+    match call.step(clock(Duration::from_millis(700))) {
+        Step::Send { request, timeout } => {
+            assert_eq!(request.uri().path(), "/settings/regions");
+            assert_eq!(timeout, Duration::from_millis(300));
+        }
+        other => panic!("expected region discovery, got {other:?}"),
+    }
+
+    // With the deadline spent, no lookup is sent and the call ends with its error.
+    let mut call = Call::<rpc::ListRooms>::new(&client, Default::default(), &options, "r".into());
+    assert!(matches!(
+        call.step(clock(Duration::ZERO)),
+        Step::Send { .. }
+    ));
+    call.on_response(reset());
+    assert!(matches!(
+        call.step(clock(Duration::from_secs(1))),
+        Step::Done
+    ));
+    assert!(matches!(call.finish(), Err(Error::Transport(_))));
 }

@@ -227,3 +227,48 @@ fn error_predicates() {
     assert_eq!(not_found.status(), Some(404));
     assert!(not_found.server().is_some());
 }
+
+#[test]
+fn deeply_nested_error_bodies_are_read_as_text_without_overflow() {
+    let depth = 100_000;
+    let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let body = format!(r#"{{"code":"internal","msg":"boom","meta":{{"a":{nested}}}}}"#);
+    let error =
+        server_error::<rpc::ListRooms>(&respond(500, Some("application/json"), body.as_bytes()));
+    assert_eq!(error.status, 500);
+    assert!(
+        !error.is_twirp,
+        "json too deep to read is not a twirp error"
+    );
+    assert_eq!(
+        error.code,
+        TwirpCode::Unknown,
+        "what twirp infers from a bare 500"
+    );
+    assert!(
+        error.message.starts_with(r#"{"code":"internal""#),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.len() <= 1024 + '…'.len_utf8(),
+        "{}",
+        error.message.len()
+    );
+    // A 200 whose body is deeply nested protobuf groups is a decode error, not a crash.
+    let groups: Vec<u8> = std::iter::repeat_n(0x0b_u8, depth).collect();
+    assert!(matches!(
+        parse::<rpc::ListRooms>(&respond(200, None, &groups)),
+        Err(Error::Decode(_))
+    ));
+}
+
+#[test]
+fn a_large_error_body_keeps_one_kib_of_text() {
+    let page = format!("<html>{}</html>", "é".repeat(1 << 20));
+    let error = server_error::<rpc::ListRooms>(&respond(502, Some("text/html"), page.as_bytes()));
+    assert_eq!(error.status, 502);
+    assert!(error.message.len() <= 1024 + '…'.len_utf8());
+    assert!(error.message.ends_with('…'));
+    assert!(error.message.starts_with("<html>é"));
+}

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use livekit_auth::{AccessToken, Credentials, body_sha256};
-use livekit_core::{Error, WebhookError, WebhookEventKind, WebhookReceiver};
+use livekit_core::{
+    DEFAULT_MAX_WEBHOOK_BODY_LEN, Error, WebhookError, WebhookEventKind, WebhookReceiver,
+};
 
 const NOW: u64 = 1_692_985_556;
 
@@ -120,4 +122,83 @@ fn every_refusal_has_its_own_error() {
         )),
         WebhookError::InvalidBody { .. }
     ));
+}
+
+#[test]
+fn oversized_bodies_are_refused_before_they_are_hashed() {
+    let receiver = WebhookReceiver::new(credentials());
+    let mut body = ROOM_STARTED.as_bytes().to_vec();
+    // Valid JSON all the way: padding inside the event, past the 1 MiB default.
+    body.truncate(body.len() - 1);
+    body.extend_from_slice(br#","pad":""#);
+    body.resize(DEFAULT_MAX_WEBHOOK_BODY_LEN + 1 - 2, b'x');
+    body.extend_from_slice(br#""}"#);
+    assert_eq!(body.len(), DEFAULT_MAX_WEBHOOK_BODY_LEN + 1);
+    let text = std::str::from_utf8(&body).unwrap();
+    let header = sign(text, &credentials());
+    match receiver.receive(&body, Some(&header), NOW) {
+        Err(Error::Webhook(WebhookError::BodyTooLarge { len, max })) => {
+            assert_eq!(
+                (len, max),
+                (
+                    DEFAULT_MAX_WEBHOOK_BODY_LEN + 1,
+                    DEFAULT_MAX_WEBHOOK_BODY_LEN
+                )
+            );
+        }
+        other => panic!("expected a body-too-large error, got {other:?}"),
+    }
+    // A lower limit is honoured, and a body at the limit passes.
+    let small = WebhookReceiver::new(credentials()).with_max_body_len(ROOM_STARTED.len());
+    assert!(
+        small
+            .receive(
+                ROOM_STARTED.as_bytes(),
+                Some(&sign(ROOM_STARTED, &credentials())),
+                NOW
+            )
+            .is_ok()
+    );
+    let longer = format!("{ROOM_STARTED} ");
+    assert!(matches!(
+        small.receive(longer.as_bytes(), Some(&sign(&longer, &credentials())), NOW),
+        Err(Error::Webhook(WebhookError::BodyTooLarge { .. }))
+    ));
+    // The size is checked first: even an unsigned oversized body gets this error.
+    assert!(matches!(
+        receiver.receive(&body, Some("garbage"), NOW),
+        Err(Error::Webhook(WebhookError::BodyTooLarge { .. }))
+    ));
+    assert_eq!(
+        WebhookError::BodyTooLarge { len: 10, max: 5 }.to_string(),
+        "webhook body is 10 bytes, more than the 5 accepted"
+    );
+}
+
+#[test]
+fn deeply_nested_bodies_neither_overflow_nor_confuse_the_decoder() {
+    // The event's own messages nest only as deep as the schema; anything deeper is either
+    // in a field this version does not know (skipped without recursing) or the wrong type.
+    let receiver = WebhookReceiver::new(credentials());
+    let depth = 100_000;
+    let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let objects = format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth));
+    let receive =
+        |body: &str| receiver.receive(body.as_bytes(), Some(&sign(body, &credentials())), NOW);
+    for nested in [&arrays, &objects] {
+        let unknown = format!(r#"{{"event":"room_started","unknownField":{nested},"id":"EV_1"}}"#);
+        let event = receive(&unknown).unwrap();
+        assert_eq!(event.kind, WebhookEventKind::RoomStarted);
+        assert_eq!(event.event.id, "EV_1");
+        let inside_room =
+            format!(r#"{{"event":"room_started","room":{{"name":"r","extra":{nested}}}}}"#);
+        assert_eq!(receive(&inside_room).unwrap().event.room.unwrap().name, "r");
+    }
+    let wrong_type = format!(r#"{{"event":"room_started","room":{arrays}}}"#);
+    match receive(&wrong_type) {
+        Err(Error::Webhook(WebhookError::InvalidBody { message })) => {
+            assert!(message.contains("invalid type"), "{message}");
+        }
+        other => panic!("expected an invalid body, got {other:?}"),
+    }
 }

@@ -1,0 +1,31 @@
+//! Transport limits over ureq: a server that stalls after its headers meets the deadline,
+//! and a body over the cap is refused. The shared suite is in
+//! `livekit-core/tests/limits_suite`.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+use livekit_ureq::{LiveKitApi as Api, UreqTransport as Transport};
+
+trait NewForTest {
+    fn new_for_test() -> Self;
+}
+
+impl NewForTest for Transport {
+    fn new_for_test() -> Self {
+        Self::new()
+    }
+}
+
+macro_rules! call {
+    ($call:expr) => {
+        $call
+    };
+}
+
+macro_rules! limits_test {
+    ($name:ident $body:block) => {
+        #[test]
+        fn $name() $body
+    };
+}
+
+include!("../../livekit-core/tests/limits_suite/mod.rs");
