@@ -4,6 +4,7 @@
 //! - `quickstart`: the README's main job, against a local dev server if need be.
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench`: the benchmarks, printing one JSON object.
+//! - `load [--calls N] [--faults]`: load and fault runs against the real server.
 //! - `protocol sync --version vX.Y.Z`: vendor the upstream LiveKit `.proto` files.
 //! - `codegen [--check]`: generate `livekit-proto` from `protocol/` (or check it is current).
 //! - `interop [--write-fixtures]`: our tokens against the Python and Node SDKs, both ways.
@@ -16,6 +17,7 @@ mod bench;
 mod ci;
 mod codegen;
 mod interop;
+mod load;
 mod protocol;
 mod quickstart;
 mod server;
@@ -31,6 +33,10 @@ commands:
             (started, and stopped afterwards, when none answers at 127.0.0.1:7880)
   ci        run every CI step in order, stopping at the first failure
   bench     run the benchmarks and print one JSON object
+  load [--calls 20000] [--async-callers 64] [--blocking-threads 8] [--faults]
+            the mixed workload on both transports against the real server (ports 7920,
+            16420); --faults: then the server killed and restarted mid-load, and redis
+            stopped under a short mix
   protocol sync --version vX.Y.Z
             vendor the upstream LiveKit .proto files into protocol/
   codegen [--check]
@@ -55,6 +61,7 @@ fn main() -> ExitCode {
         "ci" => ci::run_ci(rest),
         "codegen" => codegen::run_codegen(rest),
         "interop" => interop::run_interop(rest),
+        "load" => load::run_load(rest),
         "protocol" => protocol::run_protocol(rest),
         "quickstart" => quickstart::run_quickstart(rest),
         "server" => server::run_server(rest),

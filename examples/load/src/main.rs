@@ -20,7 +20,7 @@
 //! at once, for fault runs); `--async-callers N` (64); `--blocking-threads N` (8);
 //! `--transport async|blocking|both` (both); `--deadline-ms N` per call (5000);
 //! `--slack-ms N` allowed past it (1000); `--idle-ms N` before the after-figures (5000);
-//! `--expect clean|restart|redis-down` (clean): the pass criteria; `--json`: print the
+//! `--expect clean|restart|redis-down|recovery` (clean): the pass criteria; `--json`: print the
 //! summary as one JSON line instead of text.
 //!
 //! It exits 1 when a criterion fails. `clean`: no failure at all, no call past its deadline,
@@ -31,7 +31,8 @@
 //! effect. `redis-down` (the server's Redis is stopped): no call past its deadline, every
 //! failure clean, SIP and ingress calls failing with a server error; what room calls do is
 //! reported, not judged (livekit-server keeps its rooms in Redis when it has one, so they
-//! fail too).
+//! fail too). `recovery` (just after a fault): failures allowed, all clean and within their
+//! deadlines, and calls succeeding after the last one.
 
 // A std binary: `core::`/`alloc::` paths would buy nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
@@ -104,6 +105,7 @@ enum Expect {
     Clean,
     Restart,
     RedisDown,
+    Recovery,
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +170,7 @@ impl Config {
                         "clean" => Expect::Clean,
                         "restart" => Expect::Restart,
                         "redis-down" => Expect::RedisDown,
+                        "recovery" => Expect::Recovery,
                         _ => return Err(format!("unknown expectation `{expect}`")),
                     };
                 }
@@ -247,8 +250,8 @@ impl Run {
             && self.after.rss_kib <= self.baseline.rss_kib + RSS_TOLERANCE_KIB
     }
 
-    fn to_json(&mut self) -> Value {
-        let mut value = self.stats.to_json(self.elapsed);
+    fn summarize(&mut self) -> Value {
+        let mut value = self.stats.summarize(self.elapsed);
         let calls = self.stats.calls() as u64;
         let attempts = self.attempts.total.load(Ordering::Relaxed);
         value["attempts"] = json!(attempts);
@@ -384,58 +387,95 @@ fn run_blocking(config: &Config, context: &Context) -> Result<Run, String> {
     })
 }
 
-/// Deletes every room whose name starts with `prefix`, retrying while the server recovers;
-/// returns how many it deleted and how many are left.
-fn clean_up(prefix: &str) -> (u64, Option<usize>) {
+/// Deletes every room whose name starts with `prefix`, in parallel, retrying while the
+/// server recovers, within `budget`. Returns what it deleted, what is left and why.
+///
+/// After a crash, livekit-server v1.13.5 keeps the rooms of the dead node in Redis and
+/// routes their deletion to that node, which answers nothing: those deletes fail with 503
+/// "no response from servers" until Redis forgets them, so the budget bounds the attempt.
+fn clean_up(prefix: &str, budget: Duration) -> Value {
     let Ok(api) = livekit_ureq::LiveKitApi::from_env() else {
-        return (0, None);
+        return json!("skipped: no server configuration");
     };
-    let options = CallOptions::default().with_deadline(Duration::from_secs(5));
-    let mut deleted = 0;
-    for _ in 0..10 {
+    let started = Instant::now();
+    let options = CallOptions::default().with_deadline(Duration::from_secs(3));
+    let deleted = AtomicU64::new(0);
+    let failures =
+        std::sync::Mutex::new(std::collections::BTreeMap::<String, (u64, String)>::new());
+    let ours = || -> Option<Vec<String>> {
         let listed = api
             .room()
             .with_options(options.clone())
-            .list_rooms(Default::default());
-        let Ok(listed) = listed else {
-            std::thread::sleep(Duration::from_secs(2));
-            continue;
-        };
-        let ours: Vec<String> = listed
-            .rooms
-            .into_iter()
-            .map(|room| room.name)
-            .filter(|name| name.starts_with(prefix))
-            .collect();
-        if ours.is_empty() {
-            return (deleted, Some(0));
-        }
-        for room in ours {
-            let request = livekit_proto::DeleteRoomRequest { room };
-            match api
-                .room()
-                .with_options(options.clone())
-                .delete_room(request)
-            {
-                Ok(_) => deleted += 1,
-                Err(error) if error.is_not_found() => {}
-                Err(_) => std::thread::sleep(Duration::from_millis(500)),
-            }
-        }
-    }
-    let left = api
-        .room()
-        .with_options(options)
-        .list_rooms(Default::default())
-        .ok()
-        .map(|listed| {
+            .list_rooms(Default::default())
+            .ok()?;
+        Some(
             listed
                 .rooms
-                .iter()
-                .filter(|room| room.name.starts_with(prefix))
-                .count()
+                .into_iter()
+                .map(|room| room.name)
+                .filter(|name| name.starts_with(prefix))
+                .collect(),
+        )
+    };
+    let mut left = None;
+    while started.elapsed() < budget {
+        let Some(rooms) = ours() else {
+            std::thread::sleep(Duration::from_secs(1));
+            continue;
+        };
+        left = Some(rooms.len());
+        if rooms.is_empty() {
+            break;
+        }
+        std::thread::scope(|scope| {
+            for room in rooms {
+                let (api, options, deleted, failures) = (&api, &options, &deleted, &failures);
+                scope.spawn(move || {
+                    let request = livekit_proto::DeleteRoomRequest { room };
+                    match api
+                        .room()
+                        .with_options(options.clone())
+                        .delete_room(request)
+                    {
+                        Ok(_) => {
+                            deleted.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(error) if error.is_not_found() => {}
+                        Err(error) => {
+                            let kind = match error.server() {
+                                Some(server) => {
+                                    format!("{} {}", server.status, server.code.as_str())
+                                }
+                                None => "no answer".to_owned(),
+                            };
+                            let mut failures = failures
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            let entry = failures.entry(kind).or_insert((0, error.to_string()));
+                            entry.0 += 1;
+                        }
+                    }
+                });
+            }
         });
-    (deleted, left)
+        left = ours().map(|rooms| rooms.len());
+        if left == Some(0) {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let failures = failures
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    json!({
+        "rooms_deleted": deleted.load(Ordering::Relaxed),
+        "rooms_left": left,
+        "delete_failures": failures
+            .into_iter()
+            .map(|(kind, (count, sample))| (kind, json!({"count": count, "sample": sample})))
+            .collect::<serde_json::Map<_, _>>(),
+        "seconds": stats::round(started.elapsed().as_secs_f64(), 1),
+    })
 }
 
 /// The pass criteria of `config.expect`, each with its outcome.
@@ -470,6 +510,12 @@ fn checks(config: &Config, runs: &[Run]) -> Vec<(String, bool)> {
                     stats.successes_after_last_failure() > 0,
                 ));
             }
+            Expect::Recovery => {
+                checks.push((
+                    format!("{name}: calls succeed after the last failure"),
+                    stats.successes_after_last_failure() > 0,
+                ));
+            }
             Expect::RedisDown => {
                 let (ok, failed) = stats.tally_of(REDIS_RPCS);
                 let server_errors = stats
@@ -493,6 +539,9 @@ fn checks(config: &Config, runs: &[Run]) -> Vec<(String, bool)> {
     }
     checks
 }
+
+/// How long the final cleanup may try.
+const CLEANUP_BUDGET: Duration = Duration::from_secs(20);
 
 /// The RPCs that need Redis on the server.
 const REDIS_RPCS: &[&str] = &["ListSIPInboundTrunk", "ListIngress"];
@@ -570,18 +619,17 @@ fn run(config: &Config) -> Result<bool, String> {
     // empty: there is nothing to clean up then.
     let cleanup = match config.expect {
         Expect::RedisDown => json!("skipped: redis is down"),
-        _ => {
-            let (deleted, left) = clean_up(&prefix);
-            json!({"rooms_deleted": deleted, "rooms_left": left})
-        }
+        _ => clean_up(&prefix, CLEANUP_BUDGET),
     };
     let checks = checks(config, &runs);
-    let cleaned = config.expect == Expect::RedisDown || cleanup["rooms_left"] == 0;
+    // After a restart, rooms of the killed node may be impossible to delete (see
+    // `clean_up`): reported, not judged.
+    let cleaned = config.expect != Expect::Clean || cleanup["rooms_left"] == 0;
     let passed = checks.iter().all(|(_, ok)| *ok) && cleaned;
 
     let mut transports = serde_json::Map::new();
     for run in &mut runs {
-        let mut value = run.to_json();
+        let mut value = run.summarize();
         if config.expect == Expect::RedisDown {
             let (ok, failed) = run.stats.tally_of(ROOM_RPCS);
             value["room_calls"] = json!({"ok": ok, "failed": failed});

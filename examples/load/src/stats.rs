@@ -148,8 +148,8 @@ impl Stats {
             .collect()
     }
 
-    /// The JSON figures of this record, over `elapsed`.
-    pub(crate) fn to_json(&mut self, elapsed: Duration) -> Value {
+    /// The JSON figures of this record, over `elapsed` (sorts the latencies).
+    pub(crate) fn summarize(&mut self, elapsed: Duration) -> Value {
         self.latencies_us.sort_unstable();
         self.outcomes.sort_unstable();
         let percentile = |p: f64| -> f64 {
