@@ -13,6 +13,8 @@ pub(crate) struct Stats {
     latencies_us: Vec<u64>,
     /// Completion time (ms since the run started) and success of every call, in order.
     outcomes: Vec<(u32, bool)>,
+    /// Start time (ms since the run started) and success of every call.
+    starts: Vec<(u32, bool)>,
     /// Failures by kind: `transport/io`, `server/503 unavailable`, `deadline_exceeded`, ...
     errors: BTreeMap<String, u64>,
     /// Failures that are not a transport, server or deadline error.
@@ -67,8 +69,9 @@ impl Stats {
                 false
             }
         };
-        let millis = (now - run_started).as_millis().min(u32::MAX.into()) as u32;
-        self.outcomes.push((millis, ok));
+        let millis = |at: Instant| (at - run_started).as_millis().min(u32::MAX.into()) as u32;
+        self.outcomes.push((millis(now), ok));
+        self.starts.push((millis(started), ok));
         let tally = self.per_rpc.entry(rpc).or_default();
         if ok {
             tally.0 += 1;
@@ -81,6 +84,7 @@ impl Stats {
     pub(crate) fn merge(&mut self, other: Self) {
         self.latencies_us.extend(other.latencies_us);
         self.outcomes.extend(other.outcomes);
+        self.starts.extend(other.starts);
         for (kind, count) in other.errors {
             *self.errors.entry(kind).or_default() += count;
         }
@@ -127,6 +131,20 @@ impl Stats {
             .iter()
             .filter(|(at, ok)| *ok && last_failure.is_none_or(|last| *at > last))
             .count()
+    }
+
+    /// Successes and failures of the calls that started at or after `from_ms`.
+    pub(crate) fn started_from(&self, from_ms: u32) -> (u64, u64) {
+        self.starts.iter().filter(|(at, _)| *at >= from_ms).fold(
+            (0, 0),
+            |(ok, failed), (_, success)| {
+                if *success {
+                    (ok + 1, failed)
+                } else {
+                    (ok, failed + 1)
+                }
+            },
+        )
     }
 
     /// Successes and failures of the RPCs whose name is in `rpcs`.
