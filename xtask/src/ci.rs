@@ -17,6 +17,7 @@ const STEPS: &[Step] = &[
     ("no_std", no_std),
     ("fuzz", fuzz),
     ("e2e", e2e),
+    ("load", load),
     ("quickstart", quickstart),
     ("examples", examples),
     ("interop", interop),
@@ -217,6 +218,16 @@ fn e2e() -> Result {
         .env("LIVEKIT_E2E_SERVER_BIN", &binary));
     let stopped = server.stop();
     outcome.and(stopped)
+}
+
+/// A short load on both transports plus both fault runs (server restart, Redis stopped),
+/// against a real server on the load command's own ports.
+fn load() -> Result {
+    crate::load::run_load(&[
+        "--calls".to_owned(),
+        "2000".to_owned(),
+        "--faults".to_owned(),
+    ])
 }
 
 /// README command 1, exactly as a newcomer runs it: the quickstart against a dev server it

@@ -7,6 +7,7 @@
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `bench`: the benchmarks, printing one JSON object.
 //! - `fuzz [--seconds N] [--target NAME]... | fuzz seeds`: the libFuzzer targets of `fuzz/`.
+//! - `load [--calls N] [--faults]`: load and fault runs against the real server.
 //! - `protocol sync --version vX.Y.Z`: vendor the upstream LiveKit `.proto` files.
 //! - `codegen [--check]`: generate `livekit-proto` from `protocol/` (or check it is current).
 //! - `interop [--write-fixtures]`: our tokens against the Python and Node SDKs, both ways.
@@ -21,6 +22,7 @@ mod codegen;
 mod examples;
 mod fuzz;
 mod interop;
+mod load;
 mod protocol;
 mod quickstart;
 mod server;
@@ -43,6 +45,10 @@ commands:
             for N seconds with its seeds; fails on any crash, naming the saved input
   fuzz seeds
             regenerate fuzz/seeds/ from the test fixtures and the reference captures
+  load [--calls 20000] [--async-callers 64] [--blocking-threads 8] [--faults]
+            the mixed workload on both transports against the real server (ports 7920,
+            16420); --faults: then the server killed and restarted mid-load, and redis
+            stopped under a short mix
   protocol sync --version vX.Y.Z
             vendor the upstream LiveKit .proto files into protocol/
   codegen [--check]
@@ -69,6 +75,7 @@ fn main() -> ExitCode {
         "examples" => examples::run_examples(rest),
         "fuzz" => fuzz::run_fuzz(rest),
         "interop" => interop::run_interop(rest),
+        "load" => load::run_load(rest),
         "protocol" => protocol::run_protocol(rest),
         "quickstart" => quickstart::run_quickstart(rest),
         "server" => server::run_server(rest),

@@ -93,8 +93,13 @@ pub(crate) struct RunningServer {
     api_key: String,
     api_secret: String,
     run_dir: PathBuf,
+    /// The livekit-server binary, to start it again.
+    binary: PathBuf,
+    /// The redis-server binary and port, when there is a redis.
+    redis: Option<(PathBuf, u16)>,
+    detach: bool,
     livekit: Option<Child>,
-    redis: Option<Child>,
+    redis_process: Option<Child>,
 }
 
 impl RunningServer {
@@ -120,14 +125,128 @@ impl RunningServer {
     /// Leaves both processes running (their PID files say where) and forgets them.
     fn release(mut self) {
         self.livekit = None;
-        self.redis = None;
+        self.redis_process = None;
+    }
+
+    /// Kills livekit-server with SIGKILL, as a crash would, and reaps it; redis stays.
+    pub(crate) fn kill_livekit(&mut self) -> Result {
+        let mut child = self.livekit.take().ok_or("livekit-server is not running")?;
+        send_signal(child.id(), "KILL");
+        child
+            .wait()
+            .map_err(|error| format!("could not reap livekit-server: {error}"))?;
+        let _ = fs::remove_file(pid_file(&self.run_dir, "livekit-server"));
+        Ok(())
+    }
+
+    /// Starts livekit-server again with the same configuration (and the same redis) and
+    /// waits until it is ready.
+    pub(crate) fn restart_livekit(&mut self) -> Result {
+        if self.livekit.is_some() {
+            return Err("livekit-server is already running".into());
+        }
+        self.spawn_livekit()
+    }
+
+    /// Whether livekit-server still runs (it may have died on its own).
+    pub(crate) fn livekit_running(&mut self) -> bool {
+        match &mut self.livekit {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// Forgets a livekit-server that exited on its own, so it can be restarted.
+    pub(crate) fn reap_livekit(&mut self) -> Option<String> {
+        let mut child = self.livekit.take()?;
+        match child.try_wait() {
+            Ok(Some(status)) => Some(status.to_string()),
+            _ => {
+                self.livekit = Some(child);
+                None
+            }
+        }
+    }
+
+    /// Stops redis (SIGTERM), leaving livekit-server running without it.
+    pub(crate) fn stop_redis(&mut self) -> Result {
+        let mut child = self
+            .redis_process
+            .take()
+            .ok_or("redis-server is not running")?;
+        let pid = child.id();
+        terminate("redis-server", pid, || {
+            !matches!(child.try_wait(), Ok(None))
+        })?;
+        let _ = child.wait();
+        let _ = fs::remove_file(pid_file(&self.run_dir, "redis-server"));
+        Ok(())
+    }
+
+    /// Starts redis again on its port (empty: it keeps no data) and waits until it answers.
+    pub(crate) fn start_redis(&mut self) -> Result {
+        if self.redis_process.is_some() {
+            return Err("redis-server is already running".into());
+        }
+        self.spawn_redis()
+    }
+
+    /// The path of one of the logs, `livekit-server.log` or `redis-server.log`.
+    pub(crate) fn log_path(&self, name: &str) -> PathBuf {
+        self.run_dir.join(format!("{name}.log"))
+    }
+
+    fn spawn_redis(&mut self) -> Result {
+        let Some((binary, port)) = self.redis.clone() else {
+            return Ok(());
+        };
+        let port_text = port.to_string();
+        let mut redis = Command::new(binary);
+        redis
+            .args(["--bind", "127.0.0.1", "--port", &port_text])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(&self.run_dir);
+        self.redis_process = Some(spawn(
+            &mut redis,
+            "redis-server",
+            &self.run_dir,
+            self.detach,
+        )?);
+        wait_until_ready(self, "redis-server", REDIS_READY_TIMEOUT, || {
+            redis_answers(port)
+        })
+    }
+
+    fn spawn_livekit(&mut self) -> Result {
+        let mut livekit = Command::new(&self.binary);
+        livekit
+            .args([
+                "--dev",
+                "--bind",
+                "127.0.0.1",
+                "--node-ip",
+                "127.0.0.1",
+                "--config",
+            ])
+            .arg(self.run_dir.join("livekit.yaml"));
+        self.livekit = Some(spawn(
+            &mut livekit,
+            "livekit-server",
+            &self.run_dir,
+            self.detach,
+        )?);
+        let port = self.port;
+        wait_until_ready(self, "livekit-server", READY_TIMEOUT, || {
+            http_status(port) == Some(200)
+        })
     }
 
     /// The first process found to have exited, with its status.
     fn exited(&mut self) -> Option<String> {
         for (name, child) in [
             ("livekit-server", &mut self.livekit),
-            ("redis-server", &mut self.redis),
+            ("redis-server", &mut self.redis_process),
         ] {
             if let Some(child) = child
                 && let Ok(Some(status)) = child.try_wait()
@@ -143,7 +262,7 @@ impl RunningServer {
         let mut errors = Vec::new();
         for (name, slot) in [
             ("livekit-server", &mut self.livekit),
-            ("redis-server", &mut self.redis),
+            ("redis-server", &mut self.redis_process),
         ] {
             if let Some(mut child) = slot.take() {
                 let pid = child.id();
@@ -262,47 +381,18 @@ pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
         api_key: options.api_key.clone(),
         api_secret: options.api_secret.clone(),
         run_dir: run_dir.clone(),
+        binary,
+        redis: redis_binary.map(|binary| (binary, options.redis_port)),
+        detach: options.detach,
         livekit: None,
-        redis: None,
+        redis_process: None,
     };
-
-    if let Some(redis_binary) = redis_binary {
-        let redis_port = options.redis_port.to_string();
-        let mut redis = Command::new(redis_binary);
-        redis
-            .args(["--bind", "127.0.0.1", "--port", &redis_port])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .arg("--dir")
-            .arg(&run_dir);
-        server.redis = Some(spawn(&mut redis, "redis-server", &run_dir, options.detach)?);
-        wait_until_ready(&mut server, "redis-server", REDIS_READY_TIMEOUT, || {
-            redis_answers(options.redis_port)
-        })?;
-    }
+    server.spawn_redis()?;
 
     let config = run_dir.join("livekit.yaml");
     fs::write(&config, config_yaml(options))
         .map_err(|error| format!("could not write {}: {error}", config.display()))?;
-    let mut livekit = Command::new(binary);
-    livekit
-        .args([
-            "--dev",
-            "--bind",
-            "127.0.0.1",
-            "--node-ip",
-            "127.0.0.1",
-            "--config",
-        ])
-        .arg(&config);
-    server.livekit = Some(spawn(
-        &mut livekit,
-        "livekit-server",
-        &run_dir,
-        options.detach,
-    )?);
-    wait_until_ready(&mut server, "livekit-server", READY_TIMEOUT, || {
-        http_status(options.port) == Some(200)
-    })?;
+    server.spawn_livekit()?;
     eprintln!(
         "server: livekit-server {VERSION} ready at {} in {:.1} s (logs: {})",
         server.url(),

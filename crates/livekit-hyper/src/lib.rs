@@ -39,7 +39,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use livekit_auth::Credentials;
 use livekit_core::{
     AgentDispatchClient, AsyncApi, Client, ClientOptions, ConnectorClient, EgressClient,
@@ -57,6 +57,9 @@ pub use livekit_proto as proto;
 /// The largest response body read by default: 16 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
+/// How long a pooled connection may sit idle before it is closed, by default: 90 s.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
 #[cfg(feature = "rustls")]
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 #[cfg(not(feature = "rustls"))]
@@ -67,12 +70,16 @@ type Connector = HttpConnector;
 #[derive(Clone)]
 pub struct HyperTransport {
     client: HyperClient<Connector, Full<Bytes>>,
+    /// Kept to rebuild the pool when its settings change.
+    connector: Connector,
+    pool_idle_timeout: Duration,
     max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for HyperTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HyperTransport")
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
@@ -98,12 +105,21 @@ impl HyperTransport {
     }
 
     fn from_connector(connector: Connector) -> Self {
-        let mut builder = HyperClient::builder(TokioExecutor::new());
-        builder.pool_idle_timeout(Duration::from_secs(90));
         Self {
-            client: builder.build(connector),
+            client: pooled_client(connector.clone(), DEFAULT_POOL_IDLE_TIMEOUT),
+            connector,
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
+    }
+
+    /// Closes pooled connections that sat idle for `timeout` (default
+    /// [`DEFAULT_POOL_IDLE_TIMEOUT`]). Call it before the first request: it starts a new,
+    /// empty pool.
+    pub fn with_pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.client = pooled_client(self.connector.clone(), timeout);
+        self.pool_idle_timeout = timeout;
+        self
     }
 
     /// Sets the response body cap, in bytes.
@@ -140,6 +156,19 @@ impl HyperTransport {
             collected.to_bytes().to_vec(),
         ))
     }
+}
+
+fn pooled_client(
+    connector: Connector,
+    idle_timeout: Duration,
+) -> HyperClient<Connector, Full<Bytes>> {
+    let mut builder = HyperClient::builder(TokioExecutor::new());
+    // Without a timer hyper-util never evicts idle connections in the background: they
+    // would stay open until the next request to the same host, however long that takes.
+    builder
+        .pool_idle_timeout(idle_timeout)
+        .pool_timer(TokioTimer::new());
+    builder.build(connector)
 }
 
 #[cfg(feature = "rustls")]
