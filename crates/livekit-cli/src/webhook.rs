@@ -44,16 +44,13 @@ pub(crate) fn run(command: WebhookCommand) -> Result<(), Failure> {
     let WebhookCommand::Verify(args) = command;
     let credentials = args.keys.credentials()?;
     let body = read_body(&args.body)?;
-    let now = match args.now {
-        Some(now) => now,
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|_| Failure::operation("the system clock is before 1970"))?
-            .as_secs(),
-    };
-    let received = WebhookReceiver::new(credentials)
-        .receive(&body, Some(&args.auth_header), now)
-        .map_err(|error| Failure::operation(format!("webhook not verified: {error}")))?;
+    let receiver = WebhookReceiver::new(credentials);
+    let authorization = Some(args.auth_header.as_str());
+    let received = match args.now {
+        Some(now) => receiver.receive(&body, authorization, now),
+        None => receiver.receive_now(&body, authorization),
+    }
+    .map_err(|error| Failure::operation(format!("webhook not verified: {error}")))?;
     if args.json {
         return print_json(&received.event);
     }

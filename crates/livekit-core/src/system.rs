@@ -8,7 +8,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use livekit_auth::Credentials;
 
-use crate::{Auth, BaseUrl, Client, ClientOptions, Environment, Error, PresignedToken};
+use crate::{
+    Auth, BaseUrl, Client, ClientOptions, Environment, Error, PresignedToken, WebhookEvent,
+    WebhookReceiver,
+};
 
 /// The process's clocks and a fast non-cryptographic random source.
 #[derive(Debug, Clone)]
@@ -29,11 +32,16 @@ impl Default for SystemEnvironment {
     }
 }
 
+/// The system clock in Unix seconds (0 before 1970).
+fn system_unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
 impl Environment for SystemEnvironment {
     fn unix_now(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_secs())
+        system_unix_now()
     }
 
     fn monotonic(&self) -> Duration {
@@ -101,6 +109,17 @@ fn client_from_lookup(
     Client::with_auth(base, auth, options)
 }
 
+impl<P: livekit_auth::KeyProvider> WebhookReceiver<P> {
+    /// [`receive`](Self::receive) at the system clock's time.
+    pub fn receive_now(
+        &self,
+        body: &[u8],
+        authorization: Option<&str>,
+    ) -> Result<WebhookEvent, Error> {
+        self.receive(body, authorization, system_unix_now())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -166,5 +185,31 @@ mod tests {
             matches!(&first[19..20], "8" | "9" | "a" | "b"),
             "variant: {first}"
         );
+    }
+
+    #[test]
+    fn receive_now_reads_the_system_clock() {
+        use livekit_auth::{AccessToken, Credentials, body_sha256};
+
+        use super::system_unix_now;
+        use crate::{WebhookEventKind, WebhookReceiver};
+
+        let credentials = Credentials::new("APIclock", "clock-secret").unwrap();
+        let body = br#"{"event":"room_started","room":{"name":"r"},"id":"EV_1","createdAt":"1"}"#;
+        let sign = |now: u64| {
+            AccessToken::new()
+                .with_sha256(body_sha256(body))
+                .with_ttl(core::time::Duration::from_secs(600))
+                .sign(&credentials, now)
+                .unwrap()
+        };
+        let receiver = WebhookReceiver::new(credentials.clone());
+        let fresh = sign(system_unix_now());
+        let event = receiver.receive_now(body, Some(&fresh)).unwrap();
+        assert_eq!(event.kind, WebhookEventKind::RoomStarted);
+        // Signed long ago, it expired long ago by the system clock (but not by its own).
+        let old = sign(1_000_000_000);
+        receiver.receive(body, Some(&old), 1_000_000_100).unwrap();
+        assert!(receiver.receive_now(body, Some(&old)).is_err());
     }
 }

@@ -233,7 +233,7 @@ fn wait_for_room_started(
             )
         })?;
         let event = receiver
-            .receive(&webhook.body, webhook.authorization.as_deref(), unix_now())
+            .receive_now(&webhook.body, webhook.authorization.as_deref())
             .map_err(|error| format!("a webhook did not verify: {error}"))?;
         let about_our_room = event.event.room.as_ref().is_some_and(|r| r.name == room);
         if event.kind == WebhookEventKind::RoomStarted && about_our_room {

@@ -24,7 +24,6 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -84,7 +83,7 @@ async fn receive_webhook(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    let event = match app.receiver.receive(&body, authorization, unix_now()) {
+    let event = match app.receiver.receive_now(&body, authorization) {
         Ok(event) => event,
         Err(error) => {
             // The reason says what was wrong (bad signature, body hash mismatch, unknown
@@ -164,10 +163,4 @@ fn setting(name: &str, default: &str) -> String {
         .ok()
         .filter(|value| !value.trim().is_empty())
         .unwrap_or_else(|| default.to_owned())
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }
