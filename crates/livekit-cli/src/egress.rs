@@ -16,8 +16,6 @@ use crate::server::{
 /// worker free, the server retries for about 20 s before answering 503.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-const RECORD: &str = "video.roomRecord";
-
 #[derive(Debug, Subcommand)]
 pub(crate) enum EgressCommand {
     /// Record or stream a whole room, composited by a layout.
@@ -456,7 +454,7 @@ pub(crate) fn run_egress(connection: &Connection, command: EgressCommand) -> Res
                     active,
                     ..Default::default()
                 })
-                .map_err(|error| failure(&error, RECORD))?;
+                .map_err(|error| failure(&error))?;
             return print_egresses(connection, &listed.items);
         }
         EgressCommand::Stop { id } => {
@@ -464,7 +462,7 @@ pub(crate) fn run_egress(connection: &Connection, command: EgressCommand) -> Res
                 .stop_egress(proto::StopEgressRequest {
                     egress_id: id.clone(),
                 })
-                .map_err(|error| failure_about(&error, RECORD, &format!("egress {id}")))
+                .map_err(|error| failure_about(&error, &format!("egress {id}")))
                 .and_then(|stopped| print_egresses(connection, &[stopped]));
         }
         EgressCommand::UpdateLayout { id, layout } => {
@@ -473,7 +471,7 @@ pub(crate) fn run_egress(connection: &Connection, command: EgressCommand) -> Res
                     egress_id: id.clone(),
                     layout,
                 })
-                .map_err(|error| failure_about(&error, RECORD, &format!("egress {id}")))
+                .map_err(|error| failure_about(&error, &format!("egress {id}")))
                 .and_then(|updated| print_egresses(connection, &[updated]));
         }
         EgressCommand::UpdateStream { id, add, remove } => {
@@ -486,12 +484,11 @@ pub(crate) fn run_egress(connection: &Connection, command: EgressCommand) -> Res
                     add_output_urls: add,
                     remove_output_urls: remove,
                 })
-                .map_err(|error| failure_about(&error, RECORD, &format!("egress {id}")))
+                .map_err(|error| failure_about(&error, &format!("egress {id}")))
                 .and_then(|updated| print_egresses(connection, &[updated]));
         }
     };
-    let started =
-        started.map_err(|error| failure_without_service(&error, RECORD, "an egress service"))?;
+    let started = started.map_err(|error| failure_without_service(&error, "an egress service"))?;
     print_egresses(connection, &[started])
 }
 
@@ -515,8 +512,6 @@ impl InputType {
         }
     }
 }
-
-const INGRESS: &str = "video.ingressAdmin";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum IngressCommand {
@@ -695,7 +690,7 @@ pub(crate) fn run_ingress(connection: &Connection, command: IngressCommand) -> R
         IngressCommand::Create(args) => {
             let created = ingress
                 .create_ingress(args.to_request())
-                .map_err(|error| failure(&error, INGRESS))?;
+                .map_err(|error| failure(&error))?;
             print_ingresses(connection, &[created])
         }
         IngressCommand::List { room, id } => {
@@ -705,13 +700,13 @@ pub(crate) fn run_ingress(connection: &Connection, command: IngressCommand) -> R
                     ingress_id: id.unwrap_or_default(),
                     ..Default::default()
                 })
-                .map_err(|error| failure(&error, INGRESS))?;
+                .map_err(|error| failure(&error))?;
             print_ingresses(connection, &listed.items)
         }
         IngressCommand::Update(args) => {
             let updated = ingress
                 .update_ingress(args.to_request())
-                .map_err(|error| failure_about(&error, INGRESS, &format!("ingress {}", args.id)))?;
+                .map_err(|error| failure_about(&error, &format!("ingress {}", args.id)))?;
             print_ingresses(connection, &[updated])
         }
         IngressCommand::Delete { id } => {
@@ -719,7 +714,7 @@ pub(crate) fn run_ingress(connection: &Connection, command: IngressCommand) -> R
                 .delete_ingress(proto::DeleteIngressRequest {
                     ingress_id: id.clone(),
                 })
-                .map_err(|error| failure_about(&error, INGRESS, &format!("ingress {id}")))?;
+                .map_err(|error| failure_about(&error, &format!("ingress {id}")))?;
             print_ingresses(connection, &[deleted])
         }
     }

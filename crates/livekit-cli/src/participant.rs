@@ -265,12 +265,11 @@ pub(crate) fn run_participant(
 ) -> Result<(), Failure> {
     let api = connection.api()?;
     let room = api.room().with_options(connection.options(None));
-    let needs = "video.roomAdmin for the room";
     match command {
         ParticipantCommand::List { room: name } => {
             let listed = room
                 .list_participants(proto::ListParticipantsRequest { room: name.clone() })
-                .map_err(|error| failure_about(&error, needs, &format!("room {name}")))?;
+                .map_err(|error| failure_about(&error, &format!("room {name}")))?;
             print_participants(connection, &listed.participants)
         }
         ParticipantCommand::Get {
@@ -280,11 +279,7 @@ pub(crate) fn run_participant(
             let found = room
                 .get_participant(identity_of(&name, &identity))
                 .map_err(|error| {
-                    failure_about(
-                        &error,
-                        needs,
-                        &format!("participant {identity} in room {name}"),
-                    )
+                    failure_about(&error, &format!("participant {identity} in room {name}"))
                 })?;
             print_participant(connection, &found)
         }
@@ -297,14 +292,14 @@ pub(crate) fn run_participant(
             let missing = format!("participant {} in room {}", args.identity, args.room);
             let current = if args.changes_permission() {
                 room.get_participant(identity_of(&args.room, &args.identity))
-                    .map_err(|error| failure_about(&error, needs, &missing))?
+                    .map_err(|error| failure_about(&error, &missing))?
                     .permission
             } else {
                 None
             };
             let updated = room
                 .update_participant(args.to_request(current))
-                .map_err(|error| failure_about(&error, needs, &missing))?;
+                .map_err(|error| failure_about(&error, &missing))?;
             print_participant(connection, &updated)
         }
         ParticipantCommand::Remove {
@@ -313,11 +308,7 @@ pub(crate) fn run_participant(
         } => {
             room.remove_participant(identity_of(&name, &identity))
                 .map_err(|error| {
-                    failure_about(
-                        &error,
-                        needs,
-                        &format!("participant {identity} in room {name}"),
-                    )
+                    failure_about(&error, &format!("participant {identity} in room {name}"))
                 })?;
             if connection.json {
                 return print_json(&serde_json::json!({ "removed": identity, "room": name }));
@@ -341,7 +332,6 @@ pub(crate) fn run_participant(
                 .map_err(|error| {
                     failure_about(
                         &error,
-                        needs,
                         &format!("track {track_sid} of {identity} in room {name}"),
                     )
                 })?;
@@ -362,11 +352,7 @@ pub(crate) fn run_participant(
                 destination_room: destination_room.clone(),
             })
             .map_err(|error| {
-                failure_about(
-                    &error,
-                    "video.roomAdmin for the room and video.destinationRoom",
-                    &format!("participant {identity} in room {name}"),
-                )
+                failure_about(&error, &format!("participant {identity} in room {name}"))
             })?;
             report_relocation(connection, "forwarded", &identity, &name, &destination_room)
         }
@@ -381,11 +367,7 @@ pub(crate) fn run_participant(
                 destination_room: destination_room.clone(),
             })
             .map_err(|error| {
-                failure_about(
-                    &error,
-                    "video.roomAdmin for the room and video.destinationRoom",
-                    &format!("participant {identity} in room {name}"),
-                )
+                failure_about(&error, &format!("participant {identity} in room {name}"))
             })?;
             report_relocation(connection, "moved", &identity, &name, &destination_room)
         }
@@ -505,7 +487,7 @@ pub(crate) fn run_data(connection: &Connection, command: DataCommand) -> Result<
     api.room()
         .with_options(connection.options(None))
         .send_data(args.to_request(data, nonce()))
-        .map_err(|error| failure(&error, "video.roomAdmin for the room"))?;
+        .map_err(|error| failure(&error))?;
     if connection.json {
         return print_json(&serde_json::json!({ "room": args.room, "bytes": size }));
     }

@@ -130,18 +130,18 @@ pub(crate) fn run_room(connection: &Connection, command: RoomCommand) -> Result<
                     metadata: metadata.unwrap_or_default(),
                     ..Default::default()
                 })
-                .map_err(|error| failure(&error, "video.roomCreate"))?;
+                .map_err(|error| failure(&error))?;
             print_rooms(connection, vec![created])
         }
         RoomCommand::List { names } => {
             let listed = room
                 .list_rooms(proto::ListRoomsRequest { names })
-                .map_err(|error| failure(&error, "video.roomList"))?;
+                .map_err(|error| failure(&error))?;
             print_rooms(connection, listed.rooms)
         }
         RoomCommand::Delete { name } => {
             room.delete_room(proto::DeleteRoomRequest { room: name.clone() })
-                .map_err(|error| failure(&error, "video.roomCreate"))?;
+                .map_err(|error| failure(&error))?;
             if connection.json {
                 return print_json(&serde_json::json!({ "deleted": name }));
             }
@@ -154,7 +154,7 @@ pub(crate) fn run_room(connection: &Connection, command: RoomCommand) -> Result<
                     room: name,
                     metadata,
                 })
-                .map_err(|error| failure(&error, "video.roomAdmin for the room"))?;
+                .map_err(|error| failure(&error))?;
             print_rooms(connection, vec![updated])
         }
     }
@@ -191,7 +191,6 @@ pub(crate) fn run_dispatch(
 ) -> Result<(), Failure> {
     let api = connection.api()?;
     let dispatch = api.agent_dispatch();
-    let needs = "video.roomAdmin for the room";
     match command {
         DispatchCommand::Create {
             room,
@@ -205,7 +204,7 @@ pub(crate) fn run_dispatch(
                     metadata,
                     ..Default::default()
                 })
-                .map_err(|error| failure(&error, needs))?;
+                .map_err(|error| failure(&error))?;
             print_dispatches(connection, vec![created])
         }
         DispatchCommand::List { room } => {
@@ -214,13 +213,13 @@ pub(crate) fn run_dispatch(
                     room,
                     ..Default::default()
                 })
-                .map_err(|error| failure(&error, needs))?;
+                .map_err(|error| failure(&error))?;
             print_dispatches(connection, listed.agent_dispatches)
         }
         DispatchCommand::Get { room, id } => {
             let found = dispatch
                 .get_dispatch(&id, &room)
-                .map_err(|error| failure(&error, needs))?
+                .map_err(|error| failure(&error))?
                 .ok_or_else(|| Failure::server(format!("no dispatch {id} in room {room}")))?;
             print_dispatches(connection, vec![found])
         }
@@ -230,7 +229,7 @@ pub(crate) fn run_dispatch(
                     dispatch_id: id,
                     room,
                 })
-                .map_err(|error| failure(&error, needs))?;
+                .map_err(|error| failure(&error))?;
             print_dispatches(connection, vec![deleted])
         }
     }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 use livekit_auth::Credentials;
-use livekit_core::{CallOptions, Client, Error, TransportErrorKind, TwirpCode};
+use livekit_core::{CallOptions, Client, Error, TransportErrorKind};
 use livekit_ureq::LiveKitApi;
 use serde::Serialize;
 
@@ -92,17 +92,17 @@ impl Connection {
 }
 
 /// Like [`failure`], but a `not_found` answer says plainly which thing is missing.
-pub(crate) fn failure_about(error: &Error, needs: &str, missing: &str) -> Failure {
+pub(crate) fn failure_about(error: &Error, missing: &str) -> Failure {
     if error.is_not_found() {
         return Failure::server(format!("not found: {missing} ({error})"));
     }
-    failure(error, needs)
+    failure(error)
 }
 
 /// Like [`failure`], but a 500 or 503 answer asks whether `service` (the worker the server
 /// hands the call to: egress, SIP) is connected: without one the server answers just that.
-pub(crate) fn failure_without_service(error: &Error, needs: &str, service: &str) -> Failure {
-    let failed = failure(error, needs);
+pub(crate) fn failure_without_service(error: &Error, service: &str) -> Failure {
+    let failed = failure(error);
     match error.server() {
         Some(server) if matches!(server.status, 500 | 503) => Failure::server(format!(
             "{} (is {service} connected to this server?)",
@@ -128,20 +128,15 @@ pub(crate) fn joined(values: &[String]) -> String {
 
 /// Turns an API error into a failure whose message helps and whose exit code says what
 /// kind of failure it was: 3 the server refused, 4 the server could not be reached.
-pub(crate) fn failure(error: &Error, needs: &str) -> Failure {
+pub(crate) fn failure(error: &Error) -> Failure {
     match error {
-        Error::Server(server) => {
-            let hint = match (server.status, &server.code) {
-                (401, TwirpCode::Unauthenticated) if server.is_twirp => {
-                    format!(" (the token lacks the grant this call needs: {needs})")
-                }
-                (401, _) => {
-                    " — set LIVEKIT_API_KEY and LIVEKIT_API_SECRET to the server's".to_owned()
-                }
-                _ => String::new(),
-            };
-            Failure::server(format!("{error}{hint}"))
+        // The core's message already names the grant a "permissions denied" answer lacks.
+        Error::Server(server) if server.status == 401 && !server.is_permission_denied() => {
+            Failure::server(format!(
+                "{error} — set LIVEKIT_API_KEY and LIVEKIT_API_SECRET to the server's"
+            ))
         }
+        Error::Server(_) => Failure::server(error.to_string()),
         Error::Transport(transport) if transport.kind == TransportErrorKind::Connect => {
             Failure::connection(format!(
                 "{error} (is a LiveKit server running there? `cargo xtask server start` starts one)"

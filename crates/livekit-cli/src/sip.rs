@@ -16,8 +16,6 @@ use crate::server::{
     print_table,
 };
 
-const ADMIN: &str = "sip.admin";
-
 #[derive(Debug, Subcommand)]
 pub(crate) enum SipCommand {
     /// Create, list, show, update and delete SIP trunks.
@@ -655,11 +653,7 @@ pub(crate) fn run_sip(connection: &Connection, command: SipCommand) -> Result<()
                 })
             })
             .map_err(|error| {
-                failure_about(
-                    &error,
-                    "sip.call and video.roomAdmin for the room",
-                    &format!("participant {identity} in room {room}"),
-                )
+                failure_about(&error, &format!("participant {identity} in room {room}"))
             })?;
             if connection.json {
                 return print_json(&serde_json::json!({
@@ -706,15 +700,15 @@ fn dial_failure(error: &Error) -> Failure {
         .server()
         .is_some_and(|server| server.sip_status_code().is_some())
     {
-        return failure(error, "sip.call");
+        return failure(error);
     }
-    failure_without_service(error, "sip.call", "a SIP service")
+    failure_without_service(error, "a SIP service")
 }
 
 fn run_trunk(connection: &Connection, command: TrunkCommand) -> Result<(), Failure> {
     let api = connection.api()?;
     let sip = api.sip().with_options(connection.options(None));
-    let admin = |error: Error| failure(&error, ADMIN);
+    let admin = |error: Error| failure(&error);
     match command {
         TrunkCommand::CreateInbound(args) => {
             let created = sip
@@ -778,7 +772,7 @@ fn run_trunk(connection: &Connection, command: TrunkCommand) -> Result<(), Failu
             sip.delete_sip_trunk(proto::DeleteSipTrunkRequest {
                 sip_trunk_id: id.clone(),
             })
-            .map_err(|error| failure_about(&error, ADMIN, &format!("sip trunk {id}")))?;
+            .map_err(|error| failure_about(&error, &format!("sip trunk {id}")))?;
             if connection.json {
                 return print_json(&serde_json::json!({ "deleted": id }));
             }
@@ -806,14 +800,14 @@ fn find_trunk(sip: &Sip<'_>, id: &str) -> Result<Trunks, Failure> {
                 ..Trunks::default()
             });
         }
-        Err(error) if !error.is_not_found() => return Err(failure(&error, ADMIN)),
+        Err(error) if !error.is_not_found() => return Err(failure(&error)),
         Err(_) => {}
     }
     let found = sip
         .get_sip_outbound_trunk(proto::GetSipOutboundTrunkRequest {
             sip_trunk_id: id.to_owned(),
         })
-        .map_err(|error| failure_about(&error, ADMIN, &missing))?;
+        .map_err(|error| failure_about(&error, &missing))?;
     let trunks = Trunks {
         outbound: found.trunk.into_iter().collect(),
         ..Trunks::default()
@@ -831,7 +825,7 @@ fn run_rule(connection: &Connection, command: DispatchRuleCommand) -> Result<(),
         DispatchRuleCommand::Create(args) => {
             let created = sip
                 .create_sip_dispatch_rule(args.to_request()?)
-                .map_err(|error| failure(&error, ADMIN))?;
+                .map_err(|error| failure(&error))?;
             print_rules(connection, vec![created])
         }
         DispatchRuleCommand::List { trunks } => {
@@ -840,14 +834,14 @@ fn run_rule(connection: &Connection, command: DispatchRuleCommand) -> Result<(),
                     trunk_ids: trunks,
                     ..Default::default()
                 })
-                .map_err(|error| failure(&error, ADMIN))?;
+                .map_err(|error| failure(&error))?;
             print_rules(connection, listed.items)
         }
         DispatchRuleCommand::Update(args) => {
             let updated = sip
                 .update_sip_dispatch_rule_fields(&args.id, args.to_update())
                 .map_err(|error| {
-                    failure_about(&error, ADMIN, &format!("sip dispatch rule {}", args.id))
+                    failure_about(&error, &format!("sip dispatch rule {}", args.id))
                 })?;
             print_rules(connection, vec![updated])
         }
@@ -855,7 +849,7 @@ fn run_rule(connection: &Connection, command: DispatchRuleCommand) -> Result<(),
             sip.delete_sip_dispatch_rule(proto::DeleteSipDispatchRuleRequest {
                 sip_dispatch_rule_id: id.clone(),
             })
-            .map_err(|error| failure_about(&error, ADMIN, &format!("sip dispatch rule {id}")))?;
+            .map_err(|error| failure_about(&error, &format!("sip dispatch rule {id}")))?;
             if connection.json {
                 return print_json(&serde_json::json!({ "deleted": id }));
             }

@@ -215,6 +215,10 @@ impl<'c, R: Rpc> Call<'c, R> {
                             .parse_response::<R, _>(&response, &self.request_id)
                         {
                             Ok(message) => State::Done(Ok(message)),
+                            Err(Error::Server(mut server)) => {
+                                server.needed_grant = Some(R::required_grant(&self.request));
+                                State::Failed(Error::Server(server))
+                            }
                             Err(error) => State::Failed(error),
                         }
                     }

@@ -344,9 +344,18 @@ pub struct ServerError {
     pub request_id: Option<String>,
     /// The server's `Retry-After`, in seconds form.
     pub retry_after: Option<Duration>,
+    /// The least grant this call needs (the one the SDK signs it with), set by the call;
+    /// a "permissions denied" answer names it.
+    pub needed_grant: Option<crate::rpc::RequiredGrant>,
 }
 
 impl ServerError {
+    /// True when the server checked the token and found it lacks a grant: a Twirp 401
+    /// `unauthenticated` (a token that does not verify is a plain-text 401 instead).
+    pub fn is_permission_denied(&self) -> bool {
+        self.status == 401 && self.is_twirp && self.code == TwirpCode::Unauthenticated
+    }
+
     /// True when the server did not find the thing asked for.
     pub fn is_not_found(&self) -> bool {
         self.code == TwirpCode::NotFound
@@ -395,6 +404,12 @@ impl fmt::Display for ServerError {
         }
         if self.is_unknown_rpc() {
             f.write_str(" (the server does not know this rpc; it may be older than this sdk)")?;
+        } else if let Some(grant) = self
+            .needed_grant
+            .as_ref()
+            .filter(|_| self.is_permission_denied())
+        {
+            write!(f, " (the token lacks the grant this call needs: {grant})")?;
         } else if self.status == 401 {
             f.write_str(" (check the api key and secret)")?;
         }

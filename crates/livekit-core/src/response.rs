@@ -60,6 +60,7 @@ pub(crate) fn server_error(
             is_twirp: true,
             request_id,
             retry_after,
+            needed_grant: None,
         };
     }
     ServerError {
@@ -71,6 +72,7 @@ pub(crate) fn server_error(
         is_twirp: false,
         request_id,
         retry_after,
+        needed_grant: None,
     }
 }
 

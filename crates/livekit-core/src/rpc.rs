@@ -81,6 +81,31 @@ pub enum RequiredGrant {
     },
 }
 
+/// How the grant reads in messages: `video.roomAdmin for room r1`.
+impl core::fmt::Display for RequiredGrant {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::RoomCreate => f.write_str("video.roomCreate"),
+            Self::RoomList => f.write_str("video.roomList"),
+            Self::RoomRecord => f.write_str("video.roomRecord"),
+            Self::IngressAdmin => f.write_str("video.ingressAdmin"),
+            Self::RoomAdmin { room } => write!(f, "video.roomAdmin for room {room:?}"),
+            Self::RoomAdminWithDestination {
+                room,
+                destination_room,
+            } => write!(
+                f,
+                "video.roomAdmin for room {room:?} and video.destinationRoom {destination_room:?}"
+            ),
+            Self::SipAdmin => f.write_str("sip.admin"),
+            Self::SipCall => f.write_str("sip.call"),
+            Self::SipCallInRoom { room } => {
+                write!(f, "sip.call and video.roomAdmin for room {room:?}")
+            }
+        }
+    }
+}
+
 impl RequiredGrant {
     /// The token claims that carry this grant and nothing more.
     pub fn to_claims(&self) -> ClaimGrants {

@@ -225,6 +225,49 @@ fn client_errors_are_never_retried() {
 }
 
 #[test]
+fn a_permission_error_names_the_grant_the_call_needs() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![
+            status(
+                401,
+                r#"{"code":"unauthenticated","msg":"permissions denied"}"#,
+            ),
+            status(
+                401,
+                "invalid token: <redacted>, error: go-jose/go-jose: error in cryptographic primitive",
+            ),
+        ],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    let request = || proto::ListParticipantsRequest { room: "r1".into() };
+    let error = api.room().list_participants(request()).unwrap_err();
+    let server = error.server().unwrap();
+    assert!(server.is_permission_denied());
+    assert_eq!(
+        server.needed_grant,
+        Some(rpc::RequiredGrant::RoomAdmin { room: "r1".into() })
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(
+            r#"the token lacks the grant this call needs: video.roomAdmin for room "r1""#
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("check the api key"), "{message}");
+
+    // A token that does not verify is not a missing grant: that says to check the keys.
+    let error = api.room().list_participants(request()).unwrap_err();
+    assert!(!error.server().unwrap().is_permission_denied());
+    assert!(
+        error.to_string().contains("check the api key and secret"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_sip_dial_is_never_sent_twice_once_it_may_have_reached_the_server() {
     for first in [status(503, r#"{"code":"unavailable","msg":"x"}"#), reset()] {
         let time = ScriptedTime::default();

@@ -258,6 +258,10 @@ e2e_test!(a_token_without_the_grant_is_refused_and_a_presigned_one_works {
     assert_eq!(server.status, 401);
     assert_eq!(server.code, TwirpCode::Unauthenticated);
     assert_eq!(server.message, "permissions denied");
+    assert!(
+        error.to_string().contains("the token lacks the grant this call needs: video.roomCreate"),
+        "{error}"
+    );
 });
 
 e2e_test!(sip_trunks_and_dispatch_rules {
