@@ -198,7 +198,11 @@ fn run_target(target: &'static str, binary: &Path, seconds: u64) -> Result<Repor
         .arg("-print_final_stats=1")
         .stdout(log_file.try_clone().map_err(|error| error.to_string())?)
         .stderr(log_file);
-    eprintln!("$ {} (log: {})", describe(&command), log.display());
+    eprintln!(
+        "$ {} (log: {})",
+        crate::util::display(&command),
+        log.display()
+    );
     let started = Instant::now();
     let status = command
         .status()
@@ -258,15 +262,6 @@ fn crash_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
-}
-
-fn describe(command: &Command) -> String {
-    let mut text = command.get_program().to_string_lossy().into_owned();
-    for arg in command.get_args() {
-        text.push(' ');
-        text.push_str(&arg.to_string_lossy());
-    }
-    text
 }
 
 /// Regenerates `fuzz/seeds/` from the repository's real vectors: the peer SDK tokens, the

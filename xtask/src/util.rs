@@ -34,7 +34,8 @@ pub(crate) fn run(command: &mut Command) -> Result {
     }
 }
 
-fn display(command: &Command) -> String {
+/// The command line, for messages.
+pub(crate) fn display(command: &Command) -> String {
     let mut text = command.get_program().to_string_lossy().into_owned();
     for arg in command.get_args() {
         text.push(' ');
