@@ -15,6 +15,7 @@ use prost::Message as _;
 use prost_types::{DescriptorProto, FileDescriptorSet};
 
 mod samples;
+mod wire;
 
 use crate::protocol::{ROOTS, protocol_dir};
 use crate::util::{Result, workspace_root};
@@ -124,6 +125,7 @@ pub(crate) fn generate() -> Result<Vec<(String, String)>> {
     let debug = redacting_debug_impls(&descriptors, &secrets)?;
     let serde = patch_serde(&pbjson_impls(&descriptors)?)?;
     let rpcs = rpc_table(&descriptors)?;
+    let (encode, view) = wire::generate(&descriptors, &secrets)?;
     let module = "\
 /// The `livekit` protobuf package: every message and enum of the server API.
 pub mod livekit {
@@ -133,6 +135,12 @@ pub mod livekit {
     include!(\"livekit.serde.rs\");
 }
 
+/// `Encode` for every message.
+mod encode;
+
+/// A view type for every message.
+pub mod view;
+
 pub mod rpc_table;
 ";
     let messages = every_message(&descriptors, &secrets);
@@ -141,6 +149,8 @@ pub mod rpc_table;
         file("src/generated/livekit.rs", &types),
         file("src/generated/livekit.debug.rs", &debug),
         file("src/generated/livekit.serde.rs", &serde),
+        file("src/generated/encode.rs", &encode),
+        file("src/generated/view.rs", &view),
         file("src/generated/mod.rs", module),
         file("src/generated/rpc_table.rs", &rpcs),
         file("tests/generated/every_message.rs", &messages),

@@ -127,11 +127,48 @@ mod debug;
 #[cfg(feature = "serde")]
 mod protojson;
 mod rpc;
+mod wire;
+
+extern crate alloc;
 
 pub use generated::livekit::*;
 pub use generated::rpc_table::RPCS;
 pub use prost::{DecodeError, Message, Name};
 pub use rpc::RpcInfo;
+pub use wire::{Encode, HasView, Sizes};
+
+/// Every message of the protocol viewed in place: decoded from a protobuf buffer without
+/// copying its strings and bytes.
+///
+/// For each message type (`livekit_proto::ParticipantInfo`) there is a view type of the same
+/// name and layout here (`livekit_proto::view::ParticipantInfo<'a>`), whose `string` fields
+/// are `&'a str`, `bytes` fields `&'a [u8]`, maps [`view::Map`], and nested messages, oneofs
+/// and well-known types views again (in [`view::well_known`]). Enums are `i32`, as in the
+/// owned types. `from_protobuf` decodes one; `to_message` (or `From`) copies it into the
+/// owned type.
+///
+/// A view decodes exactly what prost decodes, to the same values: the same wire-type,
+/// varint, UTF-8 and nesting checks, unknown fields skipped, and a repeated occurrence of a
+/// singular field merged as prost merges it. What it saves is the allocation of every string:
+/// decoding a `ListParticipantsResponse` of 100 participants makes a few hundred small
+/// allocations instead of about 1,600.
+///
+/// ```
+/// use livekit_proto::{view, Encode as _, ListParticipantsResponse, ParticipantInfo};
+///
+/// let response = ListParticipantsResponse {
+///     participants: vec![ParticipantInfo { identity: "alice".into(), ..Default::default() }],
+/// };
+/// let body = response.to_protobuf();
+/// let viewed = view::ListParticipantsResponse::from_protobuf(&body)?;
+/// assert_eq!(viewed.participants[0].identity, "alice");
+/// assert_eq!(viewed.to_message(), response);
+/// # Ok::<(), view::DecodeError>(())
+/// ```
+pub mod view {
+    pub use crate::generated::view::*;
+    pub use crate::wire::{DecodeError, Map, View};
+}
 
 /// The `google.protobuf` well-known types that the protocol uses.
 pub mod well_known {

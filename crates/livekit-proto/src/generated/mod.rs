@@ -9,4 +9,10 @@ pub mod livekit {
     include!("livekit.serde.rs");
 }
 
+/// `Encode` for every message.
+mod encode;
+
+/// A view type for every message.
+pub mod view;
+
 pub mod rpc_table;
