@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use http::header::RETRY_AFTER;
 
+use livekit_proto::HasView;
+use livekit_proto::view::View;
+
 use crate::rpc::Rpc;
 use crate::{DecodeError, Error, ServerError, TwirpCode};
 
@@ -25,6 +28,32 @@ pub(crate) fn parse<R: Rpc, B: AsRef<[u8]>>(
                 body: body.to_vec(),
             })
         });
+    }
+    Err(Error::from(server_error(
+        R::DESCRIPTOR.name,
+        status,
+        response.headers(),
+        body,
+        request_id,
+    )))
+}
+
+pub(crate) fn parse_view<'b, R: Rpc, B: AsRef<[u8]>>(
+    response: &'b http::Response<B>,
+    request_id: &str,
+) -> Result<<R::Response as HasView>::View<'b>, Error> {
+    let body = response.body().as_ref();
+    let status = response.status().as_u16();
+    if status == 200 {
+        return <<R::Response as HasView>::View<'b> as View<'b>>::from_protobuf(body).map_err(
+            |error| {
+                Error::Decode(DecodeError {
+                    rpc: R::DESCRIPTOR.name,
+                    message: error.to_string(),
+                    body: body.to_vec(),
+                })
+            },
+        );
     }
     Err(Error::from(server_error(
         R::DESCRIPTOR.name,

@@ -175,6 +175,7 @@ impl RequiredGrant {
 pub trait Rpc: sealed::Sealed + Send + Sync + 'static {
     /// The request message.
     type Request: prost::Message
+        + livekit_proto::Encode
         + std::fmt::Debug
         + Default
         + Clone
@@ -184,6 +185,7 @@ pub trait Rpc: sealed::Sealed + Send + Sync + 'static {
         + 'static;
     /// The response message.
     type Response: prost::Message
+        + livekit_proto::HasView
         + std::fmt::Debug
         + Default
         + Clone

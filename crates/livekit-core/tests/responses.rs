@@ -49,6 +49,60 @@ fn a_200_decodes_the_message() {
     assert_eq!(parse::<rpc::CreateRoom>(&empty).unwrap(), Room::default());
 }
 
+/// `parse_response_view` gives what `parse_response` gives, borrowed: the same message, the
+/// same server error, a decode error with the same bytes.
+#[test]
+fn views_parse_as_messages_do() {
+    use livekit_proto::{Encode as _, ListParticipantsResponse, ParticipantInfo};
+
+    let listing = ListParticipantsResponse {
+        participants: (0..3)
+            .map(|index| ParticipantInfo {
+                identity: format!("p-{index}"),
+                attributes: [("team".to_owned(), "blue".to_owned())].into(),
+                ..ParticipantInfo::default()
+            })
+            .collect(),
+    };
+    let body = listing.to_protobuf();
+    let responses = [
+        respond(200, Some("application/protobuf"), &body),
+        respond(200, None, &body[..body.len() - 2]),
+        respond(200, None, b"<html>captive portal</html>"),
+        respond(
+            404,
+            Some("application/json"),
+            br#"{"code":"not_found","msg":"requested room does not exist"}"#,
+        ),
+        respond(502, Some("text/html"), b"<html>bad gateway</html>"),
+    ];
+    for response in &responses {
+        let owned = parse::<rpc::ListParticipants>(response);
+        let viewed = client().parse_response_view::<rpc::ListParticipants, _>(response, "req-7");
+        match (owned, viewed) {
+            (Ok(message), Ok(view)) => {
+                assert_eq!(view.to_message(), message);
+                // Borrowed from the response body, not copied.
+                let identity = view.participants[0].identity.as_ptr();
+                assert!(response.body().as_ptr_range().contains(&identity));
+            }
+            (Err(Error::Decode(owned)), Err(Error::Decode(viewed))) => {
+                assert_eq!((owned.rpc, &owned.body), (viewed.rpc, &viewed.body));
+            }
+            (Err(Error::Server(owned)), Err(Error::Server(viewed))) => {
+                assert_eq!(owned, viewed);
+            }
+            (owned, viewed) => panic!("parse_response: {owned:?}\nparse_response_view: {viewed:?}"),
+        }
+    }
+    let view = client()
+        .parse_response_view::<rpc::ListParticipants, _>(&responses[0], "req-7")
+        .unwrap();
+    assert_eq!(view.participants.len(), 3);
+    assert_eq!(view.participants[2].identity, "p-2");
+    assert_eq!(view.participants[2].attributes.get("team"), Some(&"blue"));
+}
+
 #[test]
 fn a_truncated_body_is_a_decode_error_that_keeps_the_bytes() {
     let room = Room {

@@ -83,6 +83,11 @@ impl<'a> Reader<'a> {
         self.buf.is_empty()
     }
 
+    #[inline]
+    pub(crate) const fn len(&self) -> usize {
+        self.buf.len()
+    }
+
     /// A varint, as prost reads one: at most 10 bytes, the tenth at most 1.
     #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64, DecodeError> {
@@ -283,10 +288,21 @@ impl<'a> Reader<'a> {
         self.message(wire_type, field, depth)
     }
 
-    /// How many of the fields still to read are field `tag`, for sizing a repeated field's
-    /// vector once instead of growing it. Stops counting at anything malformed (reading will
-    /// refuse it).
-    pub(crate) fn count(&self, tag: u32, depth: u32) -> usize {
+    /// The capacity for a repeated message field whose first element (`first` bytes) was
+    /// just read: when more than four more could follow, how many of the fields still to
+    /// read are field `tag` (plus the first), so that the vector is sized once instead of
+    /// grown; otherwise 0, and the vector grows as usual (a first allocation holds four).
+    #[inline]
+    pub(crate) fn capacity_for(&self, tag: u32, first: usize, depth: u32) -> usize {
+        if self.buf.len() / (first + 2) <= 4 {
+            return 0;
+        }
+        1 + self.count(tag, depth)
+    }
+
+    /// How many of the fields still to read are field `tag`. Stops counting at anything
+    /// malformed (reading will refuse it).
+    fn count(&self, tag: u32, depth: u32) -> usize {
         let mut rest = *self;
         let mut count = 0;
         while !rest.is_empty() {

@@ -809,7 +809,7 @@ fn view_struct(
                         let arm = match &field.ty {
                             Ty::Message(_) => format!(
                                 "{{ let sub = r.message(wire_type, \"{}\", depth)?; \
-                                 if self.{rust}.capacity() == 0 {{ self.{rust}.reserve_exact(1 + r.count({}, depth)); }} \
+                                 if self.{rust}.capacity() == 0 {{ self.{rust}.reserve_exact(r.capacity_for({}, sub.len(), depth)); }} \
                                  self.{rust}.push(<{element}>::default()); \
                                  if let Some(value) = self.{rust}.last_mut() {{ value.merge(sub, depth - 1)?; }} }}",
                                 field.label, field.number

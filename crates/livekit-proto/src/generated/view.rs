@@ -28,8 +28,8 @@ impl<'a> MetricsBatch<'a> {
                 1 => self.timestamp_ms = r.int64(wire_type, "MetricsBatch.timestamp_ms")?,
                 2 => { let sub = r.message(wire_type, "MetricsBatch.normalized_timestamp", depth)?; self.normalized_timestamp.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
                 3 => self.str_data.push(r.string(wire_type, "MetricsBatch.str_data")?),
-                4 => { let sub = r.message(wire_type, "MetricsBatch.time_series", depth)?; if self.time_series.capacity() == 0 { self.time_series.reserve_exact(1 + r.count(4, depth)); } self.time_series.push(<crate::generated::view::TimeSeriesMetric>::default()); if let Some(value) = self.time_series.last_mut() { value.merge(sub, depth - 1)?; } }
-                5 => { let sub = r.message(wire_type, "MetricsBatch.events", depth)?; if self.events.capacity() == 0 { self.events.reserve_exact(1 + r.count(5, depth)); } self.events.push(<crate::generated::view::EventMetric<'a>>::default()); if let Some(value) = self.events.last_mut() { value.merge(sub, depth - 1)?; } }
+                4 => { let sub = r.message(wire_type, "MetricsBatch.time_series", depth)?; if self.time_series.capacity() == 0 { self.time_series.reserve_exact(r.capacity_for(4, sub.len(), depth)); } self.time_series.push(<crate::generated::view::TimeSeriesMetric>::default()); if let Some(value) = self.time_series.last_mut() { value.merge(sub, depth - 1)?; } }
+                5 => { let sub = r.message(wire_type, "MetricsBatch.events", depth)?; if self.events.capacity() == 0 { self.events.reserve_exact(r.capacity_for(5, sub.len(), depth)); } self.events.push(<crate::generated::view::EventMetric<'a>>::default()); if let Some(value) = self.events.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -96,7 +96,7 @@ impl TimeSeriesMetric {
                 1 => self.label = r.uint32(wire_type, "TimeSeriesMetric.label")?,
                 2 => self.participant_identity = r.uint32(wire_type, "TimeSeriesMetric.participant_identity")?,
                 3 => self.track_sid = r.uint32(wire_type, "TimeSeriesMetric.track_sid")?,
-                4 => { let sub = r.message(wire_type, "TimeSeriesMetric.samples", depth)?; if self.samples.capacity() == 0 { self.samples.reserve_exact(1 + r.count(4, depth)); } self.samples.push(<crate::generated::view::MetricSample>::default()); if let Some(value) = self.samples.last_mut() { value.merge(sub, depth - 1)?; } }
+                4 => { let sub = r.message(wire_type, "TimeSeriesMetric.samples", depth)?; if self.samples.capacity() == 0 { self.samples.reserve_exact(r.capacity_for(4, sub.len(), depth)); } self.samples.push(<crate::generated::view::MetricSample>::default()); if let Some(value) = self.samples.last_mut() { value.merge(sub, depth - 1)?; } }
                 5 => self.rid = r.uint32(wire_type, "TimeSeriesMetric.rid")?,
                 _ => r.skip(wire_type, tag, depth)?,
             }
@@ -505,7 +505,7 @@ impl<'a> Room<'a> {
                 4 => self.max_participants = r.uint32(wire_type, "Room.max_participants")?,
                 5 => self.creation_time = r.int64(wire_type, "Room.creation_time")?,
                 6 => self.turn_password = r.string(wire_type, "Room.turn_password")?,
-                7 => { let sub = r.message(wire_type, "Room.enabled_codecs", depth)?; if self.enabled_codecs.capacity() == 0 { self.enabled_codecs.reserve_exact(1 + r.count(7, depth)); } self.enabled_codecs.push(<crate::generated::view::Codec<'a>>::default()); if let Some(value) = self.enabled_codecs.last_mut() { value.merge(sub, depth - 1)?; } }
+                7 => { let sub = r.message(wire_type, "Room.enabled_codecs", depth)?; if self.enabled_codecs.capacity() == 0 { self.enabled_codecs.reserve_exact(r.capacity_for(7, sub.len(), depth)); } self.enabled_codecs.push(<crate::generated::view::Codec<'a>>::default()); if let Some(value) = self.enabled_codecs.last_mut() { value.merge(sub, depth - 1)?; } }
                 8 => self.metadata = r.string(wire_type, "Room.metadata")?,
                 9 => self.num_participants = r.uint32(wire_type, "Room.num_participants")?,
                 10 => self.active_recording = r.bool(wire_type, "Room.active_recording")?,
@@ -744,7 +744,7 @@ impl<'a> ParticipantInfo<'a> {
                 1 => self.sid = r.string(wire_type, "ParticipantInfo.sid")?,
                 2 => self.identity = r.string(wire_type, "ParticipantInfo.identity")?,
                 3 => self.state = r.int32(wire_type, "ParticipantInfo.state")?,
-                4 => { let sub = r.message(wire_type, "ParticipantInfo.tracks", depth)?; if self.tracks.capacity() == 0 { self.tracks.reserve_exact(1 + r.count(4, depth)); } self.tracks.push(<crate::generated::view::TrackInfo<'a>>::default()); if let Some(value) = self.tracks.last_mut() { value.merge(sub, depth - 1)?; } }
+                4 => { let sub = r.message(wire_type, "ParticipantInfo.tracks", depth)?; if self.tracks.capacity() == 0 { self.tracks.reserve_exact(r.capacity_for(4, sub.len(), depth)); } self.tracks.push(<crate::generated::view::TrackInfo<'a>>::default()); if let Some(value) = self.tracks.last_mut() { value.merge(sub, depth - 1)?; } }
                 5 => self.metadata = r.string(wire_type, "ParticipantInfo.metadata")?,
                 6 => self.joined_at = r.int64(wire_type, "ParticipantInfo.joined_at")?,
                 9 => self.name = r.string(wire_type, "ParticipantInfo.name")?,
@@ -757,7 +757,7 @@ impl<'a> ParticipantInfo<'a> {
                 16 => self.disconnect_reason = r.int32(wire_type, "ParticipantInfo.disconnect_reason")?,
                 17 => self.joined_at_ms = r.int64(wire_type, "ParticipantInfo.joined_at_ms")?,
                 18 => r.repeated_int32(wire_type, "ParticipantInfo.kind_details", &mut self.kind_details)?,
-                19 => { let sub = r.message(wire_type, "ParticipantInfo.data_tracks", depth)?; if self.data_tracks.capacity() == 0 { self.data_tracks.reserve_exact(1 + r.count(19, depth)); } self.data_tracks.push(<crate::generated::view::DataTrackInfo<'a>>::default()); if let Some(value) = self.data_tracks.last_mut() { value.merge(sub, depth - 1)?; } }
+                19 => { let sub = r.message(wire_type, "ParticipantInfo.data_tracks", depth)?; if self.data_tracks.capacity() == 0 { self.data_tracks.reserve_exact(r.capacity_for(19, sub.len(), depth)); } self.data_tracks.push(<crate::generated::view::DataTrackInfo<'a>>::default()); if let Some(value) = self.data_tracks.last_mut() { value.merge(sub, depth - 1)?; } }
                 20 => self.client_protocol = r.int32(wire_type, "ParticipantInfo.client_protocol")?,
                 21 => r.repeated_int32(wire_type, "ParticipantInfo.capabilities", &mut self.capabilities)?,
                 _ => r.skip(wire_type, tag, depth)?,
@@ -894,7 +894,7 @@ impl<'a> SimulcastCodecInfo<'a> {
                 1 => self.mime_type = r.string(wire_type, "SimulcastCodecInfo.mime_type")?,
                 2 => self.mid = r.string(wire_type, "SimulcastCodecInfo.mid")?,
                 3 => self.cid = r.string(wire_type, "SimulcastCodecInfo.cid")?,
-                4 => { let sub = r.message(wire_type, "SimulcastCodecInfo.layers", depth)?; if self.layers.capacity() == 0 { self.layers.reserve_exact(1 + r.count(4, depth)); } self.layers.push(<crate::generated::view::VideoLayer<'a>>::default()); if let Some(value) = self.layers.last_mut() { value.merge(sub, depth - 1)?; } }
+                4 => { let sub = r.message(wire_type, "SimulcastCodecInfo.layers", depth)?; if self.layers.capacity() == 0 { self.layers.reserve_exact(r.capacity_for(4, sub.len(), depth)); } self.layers.push(<crate::generated::view::VideoLayer<'a>>::default()); if let Some(value) = self.layers.last_mut() { value.merge(sub, depth - 1)?; } }
                 5 => self.video_layer_mode = r.int32(wire_type, "SimulcastCodecInfo.video_layer_mode")?,
                 6 => self.sdp_cid = r.string(wire_type, "SimulcastCodecInfo.sdp_cid")?,
                 _ => r.skip(wire_type, tag, depth)?,
@@ -986,10 +986,10 @@ impl<'a> TrackInfo<'a> {
                 7 => self.simulcast = r.bool(wire_type, "TrackInfo.simulcast")?,
                 8 => self.disable_dtx = r.bool(wire_type, "TrackInfo.disable_dtx")?,
                 9 => self.source = r.int32(wire_type, "TrackInfo.source")?,
-                10 => { let sub = r.message(wire_type, "TrackInfo.layers", depth)?; if self.layers.capacity() == 0 { self.layers.reserve_exact(1 + r.count(10, depth)); } self.layers.push(<crate::generated::view::VideoLayer<'a>>::default()); if let Some(value) = self.layers.last_mut() { value.merge(sub, depth - 1)?; } }
+                10 => { let sub = r.message(wire_type, "TrackInfo.layers", depth)?; if self.layers.capacity() == 0 { self.layers.reserve_exact(r.capacity_for(10, sub.len(), depth)); } self.layers.push(<crate::generated::view::VideoLayer<'a>>::default()); if let Some(value) = self.layers.last_mut() { value.merge(sub, depth - 1)?; } }
                 11 => self.mime_type = r.string(wire_type, "TrackInfo.mime_type")?,
                 12 => self.mid = r.string(wire_type, "TrackInfo.mid")?,
-                13 => { let sub = r.message(wire_type, "TrackInfo.codecs", depth)?; if self.codecs.capacity() == 0 { self.codecs.reserve_exact(1 + r.count(13, depth)); } self.codecs.push(<crate::generated::view::SimulcastCodecInfo<'a>>::default()); if let Some(value) = self.codecs.last_mut() { value.merge(sub, depth - 1)?; } }
+                13 => { let sub = r.message(wire_type, "TrackInfo.codecs", depth)?; if self.codecs.capacity() == 0 { self.codecs.reserve_exact(r.capacity_for(13, sub.len(), depth)); } self.codecs.push(<crate::generated::view::SimulcastCodecInfo<'a>>::default()); if let Some(value) = self.codecs.last_mut() { value.merge(sub, depth - 1)?; } }
                 14 => self.stereo = r.bool(wire_type, "TrackInfo.stereo")?,
                 15 => self.disable_red = r.bool(wire_type, "TrackInfo.disable_red")?,
                 16 => self.encryption = r.int32(wire_type, "TrackInfo.encryption")?,
@@ -1562,7 +1562,7 @@ impl<'a> ActiveSpeakerUpdate<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ActiveSpeakerUpdate.speakers", depth)?; if self.speakers.capacity() == 0 { self.speakers.reserve_exact(1 + r.count(1, depth)); } self.speakers.push(<crate::generated::view::SpeakerInfo<'a>>::default()); if let Some(value) = self.speakers.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ActiveSpeakerUpdate.speakers", depth)?; if self.speakers.capacity() == 0 { self.speakers.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.speakers.push(<crate::generated::view::SpeakerInfo<'a>>::default()); if let Some(value) = self.speakers.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -1826,7 +1826,7 @@ impl<'a> Transcription<'a> {
             match tag {
                 2 => self.transcribed_participant_identity = r.string(wire_type, "Transcription.transcribed_participant_identity")?,
                 3 => self.track_id = r.string(wire_type, "Transcription.track_id")?,
-                4 => { let sub = r.message(wire_type, "Transcription.segments", depth)?; if self.segments.capacity() == 0 { self.segments.reserve_exact(1 + r.count(4, depth)); } self.segments.push(<crate::generated::view::TranscriptionSegment<'a>>::default()); if let Some(value) = self.segments.last_mut() { value.merge(sub, depth - 1)?; } }
+                4 => { let sub = r.message(wire_type, "Transcription.segments", depth)?; if self.segments.capacity() == 0 { self.segments.reserve_exact(r.capacity_for(4, sub.len(), depth)); } self.segments.push(<crate::generated::view::TranscriptionSegment<'a>>::default()); if let Some(value) = self.segments.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -2682,9 +2682,9 @@ impl<'a> StartEgressRequest<'a> {
                 4 => { let sub = r.message(wire_type, "StartEgressRequest.media", depth)?; if let Some(crate::generated::view::start_egress_request::Source::Media(value)) = &mut self.source { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::MediaSource<'a>>::default(); value.merge(sub, depth - 1)?; self.source = Some(crate::generated::view::start_egress_request::Source::Media(value)); } }
                 5 => self.encoding = Some(crate::generated::view::start_egress_request::Encoding::Preset(r.int32(wire_type, "StartEgressRequest.preset")?)),
                 6 => { let sub = r.message(wire_type, "StartEgressRequest.advanced", depth)?; if let Some(crate::generated::view::start_egress_request::Encoding::Advanced(value)) = &mut self.encoding { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::EncodingOptions>::default(); value.merge(sub, depth - 1)?; self.encoding = Some(crate::generated::view::start_egress_request::Encoding::Advanced(value)); } }
-                7 => { let sub = r.message(wire_type, "StartEgressRequest.outputs", depth)?; if self.outputs.capacity() == 0 { self.outputs.reserve_exact(1 + r.count(7, depth)); } self.outputs.push(<crate::generated::view::Output<'a>>::default()); if let Some(value) = self.outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                7 => { let sub = r.message(wire_type, "StartEgressRequest.outputs", depth)?; if self.outputs.capacity() == 0 { self.outputs.reserve_exact(r.capacity_for(7, sub.len(), depth)); } self.outputs.push(<crate::generated::view::Output<'a>>::default()); if let Some(value) = self.outputs.last_mut() { value.merge(sub, depth - 1)?; } }
                 8 => { let sub = r.message(wire_type, "StartEgressRequest.storage", depth)?; self.storage.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
-                9 => { let sub = r.message(wire_type, "StartEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(1 + r.count(9, depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
+                9 => { let sub = r.message(wire_type, "StartEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(r.capacity_for(9, sub.len(), depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -3006,7 +3006,7 @@ impl<'a> AudioConfig<'a> {
             let (tag, wire_type) = r.key()?;
             match tag {
                 1 => self.capture_all = r.bool(wire_type, "AudioConfig.capture_all")?,
-                2 => { let sub = r.message(wire_type, "AudioConfig.routes", depth)?; if self.routes.capacity() == 0 { self.routes.reserve_exact(1 + r.count(2, depth)); } self.routes.push(<crate::generated::view::AudioRoute<'a>>::default()); if let Some(value) = self.routes.last_mut() { value.merge(sub, depth - 1)?; } }
+                2 => { let sub = r.message(wire_type, "AudioConfig.routes", depth)?; if self.routes.capacity() == 0 { self.routes.reserve_exact(r.capacity_for(2, sub.len(), depth)); } self.routes.push(<crate::generated::view::AudioRoute<'a>>::default()); if let Some(value) = self.routes.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -3130,7 +3130,7 @@ impl<'a> DataConfig<'a> {
             let (tag, wire_type) = r.key()?;
             match tag {
                 1 => self.capture_all = r.bool(wire_type, "DataConfig.capture_all")?,
-                2 => { let sub = r.message(wire_type, "DataConfig.selectors", depth)?; if self.selectors.capacity() == 0 { self.selectors.reserve_exact(1 + r.count(2, depth)); } self.selectors.push(<crate::generated::view::DataSelector<'a>>::default()); if let Some(value) = self.selectors.last_mut() { value.merge(sub, depth - 1)?; } }
+                2 => { let sub = r.message(wire_type, "DataConfig.selectors", depth)?; if self.selectors.capacity() == 0 { self.selectors.reserve_exact(r.capacity_for(2, sub.len(), depth)); } self.selectors.push(<crate::generated::view::DataSelector<'a>>::default()); if let Some(value) = self.selectors.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -4205,7 +4205,7 @@ impl<'a> ListEgressResponse<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ListEgressResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(1 + r.count(1, depth)); } self.items.push(<crate::generated::view::EgressInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ListEgressResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.items.push(<crate::generated::view::EgressInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
                 2 => { let sub = r.message(wire_type, "ListEgressResponse.next_page_token", depth)?; self.next_page_token.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
                 _ => r.skip(wire_type, tag, depth)?,
             }
@@ -4423,11 +4423,11 @@ impl<'a> EgressInfo<'a> {
                 10 => self.started_at = r.int64(wire_type, "EgressInfo.started_at")?,
                 11 => self.ended_at = r.int64(wire_type, "EgressInfo.ended_at")?,
                 13 => self.room_name = r.string(wire_type, "EgressInfo.room_name")?,
-                15 => { let sub = r.message(wire_type, "EgressInfo.stream_results", depth)?; if self.stream_results.capacity() == 0 { self.stream_results.reserve_exact(1 + r.count(15, depth)); } self.stream_results.push(<crate::generated::view::StreamInfo<'a>>::default()); if let Some(value) = self.stream_results.last_mut() { value.merge(sub, depth - 1)?; } }
-                16 => { let sub = r.message(wire_type, "EgressInfo.file_results", depth)?; if self.file_results.capacity() == 0 { self.file_results.reserve_exact(1 + r.count(16, depth)); } self.file_results.push(<crate::generated::view::FileInfo<'a>>::default()); if let Some(value) = self.file_results.last_mut() { value.merge(sub, depth - 1)?; } }
-                17 => { let sub = r.message(wire_type, "EgressInfo.segment_results", depth)?; if self.segment_results.capacity() == 0 { self.segment_results.reserve_exact(1 + r.count(17, depth)); } self.segment_results.push(<crate::generated::view::SegmentsInfo<'a>>::default()); if let Some(value) = self.segment_results.last_mut() { value.merge(sub, depth - 1)?; } }
+                15 => { let sub = r.message(wire_type, "EgressInfo.stream_results", depth)?; if self.stream_results.capacity() == 0 { self.stream_results.reserve_exact(r.capacity_for(15, sub.len(), depth)); } self.stream_results.push(<crate::generated::view::StreamInfo<'a>>::default()); if let Some(value) = self.stream_results.last_mut() { value.merge(sub, depth - 1)?; } }
+                16 => { let sub = r.message(wire_type, "EgressInfo.file_results", depth)?; if self.file_results.capacity() == 0 { self.file_results.reserve_exact(r.capacity_for(16, sub.len(), depth)); } self.file_results.push(<crate::generated::view::FileInfo<'a>>::default()); if let Some(value) = self.file_results.last_mut() { value.merge(sub, depth - 1)?; } }
+                17 => { let sub = r.message(wire_type, "EgressInfo.segment_results", depth)?; if self.segment_results.capacity() == 0 { self.segment_results.reserve_exact(r.capacity_for(17, sub.len(), depth)); } self.segment_results.push(<crate::generated::view::SegmentsInfo<'a>>::default()); if let Some(value) = self.segment_results.last_mut() { value.merge(sub, depth - 1)?; } }
                 18 => self.updated_at = r.int64(wire_type, "EgressInfo.updated_at")?,
-                20 => { let sub = r.message(wire_type, "EgressInfo.image_results", depth)?; if self.image_results.capacity() == 0 { self.image_results.reserve_exact(1 + r.count(20, depth)); } self.image_results.push(<crate::generated::view::ImagesInfo<'a>>::default()); if let Some(value) = self.image_results.last_mut() { value.merge(sub, depth - 1)?; } }
+                20 => { let sub = r.message(wire_type, "EgressInfo.image_results", depth)?; if self.image_results.capacity() == 0 { self.image_results.reserve_exact(r.capacity_for(20, sub.len(), depth)); } self.image_results.push(<crate::generated::view::ImagesInfo<'a>>::default()); if let Some(value) = self.image_results.last_mut() { value.merge(sub, depth - 1)?; } }
                 21 => self.details = r.string(wire_type, "EgressInfo.details")?,
                 22 => self.error_code = r.int32(wire_type, "EgressInfo.error_code")?,
                 23 => self.manifest_location = r.string(wire_type, "EgressInfo.manifest_location")?,
@@ -4817,8 +4817,8 @@ impl<'a> AutoParticipantEgress<'a> {
             match tag {
                 1 => self.options = Some(crate::generated::view::auto_participant_egress::Options::Preset(r.int32(wire_type, "AutoParticipantEgress.preset")?)),
                 2 => { let sub = r.message(wire_type, "AutoParticipantEgress.advanced", depth)?; if let Some(crate::generated::view::auto_participant_egress::Options::Advanced(value)) = &mut self.options { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::EncodingOptions>::default(); value.merge(sub, depth - 1)?; self.options = Some(crate::generated::view::auto_participant_egress::Options::Advanced(value)); } }
-                3 => { let sub = r.message(wire_type, "AutoParticipantEgress.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(1 + r.count(3, depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                4 => { let sub = r.message(wire_type, "AutoParticipantEgress.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(1 + r.count(4, depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                3 => { let sub = r.message(wire_type, "AutoParticipantEgress.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(r.capacity_for(3, sub.len(), depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                4 => { let sub = r.message(wire_type, "AutoParticipantEgress.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(r.capacity_for(4, sub.len(), depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -4964,9 +4964,9 @@ impl<'a> ExportReplayRequest<'a> {
                 6 => { let sub = r.message(wire_type, "ExportReplayRequest.media", depth)?; if let Some(crate::generated::view::export_replay_request::Source::Media(value)) = &mut self.source { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::MediaSource<'a>>::default(); value.merge(sub, depth - 1)?; self.source = Some(crate::generated::view::export_replay_request::Source::Media(value)); } }
                 7 => self.encoding = Some(crate::generated::view::export_replay_request::Encoding::Preset(r.int32(wire_type, "ExportReplayRequest.preset")?)),
                 8 => { let sub = r.message(wire_type, "ExportReplayRequest.advanced", depth)?; if let Some(crate::generated::view::export_replay_request::Encoding::Advanced(value)) = &mut self.encoding { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::EncodingOptions>::default(); value.merge(sub, depth - 1)?; self.encoding = Some(crate::generated::view::export_replay_request::Encoding::Advanced(value)); } }
-                9 => { let sub = r.message(wire_type, "ExportReplayRequest.outputs", depth)?; if self.outputs.capacity() == 0 { self.outputs.reserve_exact(1 + r.count(9, depth)); } self.outputs.push(<crate::generated::view::Output<'a>>::default()); if let Some(value) = self.outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                9 => { let sub = r.message(wire_type, "ExportReplayRequest.outputs", depth)?; if self.outputs.capacity() == 0 { self.outputs.reserve_exact(r.capacity_for(9, sub.len(), depth)); } self.outputs.push(<crate::generated::view::Output<'a>>::default()); if let Some(value) = self.outputs.last_mut() { value.merge(sub, depth - 1)?; } }
                 10 => { let sub = r.message(wire_type, "ExportReplayRequest.storage", depth)?; self.storage.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
-                11 => { let sub = r.message(wire_type, "ExportReplayRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(1 + r.count(11, depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
+                11 => { let sub = r.message(wire_type, "ExportReplayRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(r.capacity_for(11, sub.len(), depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -5058,12 +5058,12 @@ impl<'a> RoomCompositeEgressRequest<'a> {
                 10 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.segments", depth)?; if let Some(crate::generated::view::room_composite_egress_request::Output::Segments(value)) = &mut self.output { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::SegmentedFileOutput<'a>>::default(); value.merge(sub, depth - 1)?; self.output = Some(crate::generated::view::room_composite_egress_request::Output::Segments(value)); } }
                 8 => self.options = Some(crate::generated::view::room_composite_egress_request::Options::Preset(r.int32(wire_type, "RoomCompositeEgressRequest.preset")?)),
                 9 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.advanced", depth)?; if let Some(crate::generated::view::room_composite_egress_request::Options::Advanced(value)) = &mut self.options { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::EncodingOptions>::default(); value.merge(sub, depth - 1)?; self.options = Some(crate::generated::view::room_composite_egress_request::Options::Advanced(value)); } }
-                11 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(1 + r.count(11, depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                12 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.stream_outputs", depth)?; if self.stream_outputs.capacity() == 0 { self.stream_outputs.reserve_exact(1 + r.count(12, depth)); } self.stream_outputs.push(<crate::generated::view::StreamOutput<'a>>::default()); if let Some(value) = self.stream_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                13 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(1 + r.count(13, depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                14 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.image_outputs", depth)?; if self.image_outputs.capacity() == 0 { self.image_outputs.reserve_exact(1 + r.count(14, depth)); } self.image_outputs.push(<crate::generated::view::ImageOutput<'a>>::default()); if let Some(value) = self.image_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                11 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(r.capacity_for(11, sub.len(), depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                12 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.stream_outputs", depth)?; if self.stream_outputs.capacity() == 0 { self.stream_outputs.reserve_exact(r.capacity_for(12, sub.len(), depth)); } self.stream_outputs.push(<crate::generated::view::StreamOutput<'a>>::default()); if let Some(value) = self.stream_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                13 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(r.capacity_for(13, sub.len(), depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                14 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.image_outputs", depth)?; if self.image_outputs.capacity() == 0 { self.image_outputs.reserve_exact(r.capacity_for(14, sub.len(), depth)); } self.image_outputs.push(<crate::generated::view::ImageOutput<'a>>::default()); if let Some(value) = self.image_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
                 15 => self.audio_mixing = r.int32(wire_type, "RoomCompositeEgressRequest.audio_mixing")?,
-                16 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(1 + r.count(16, depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
+                16 => { let sub = r.message(wire_type, "RoomCompositeEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(r.capacity_for(16, sub.len(), depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -5156,12 +5156,12 @@ impl<'a> WebEgressRequest<'a> {
                 6 => { let sub = r.message(wire_type, "WebEgressRequest.segments", depth)?; if let Some(crate::generated::view::web_egress_request::Output::Segments(value)) = &mut self.output { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::SegmentedFileOutput<'a>>::default(); value.merge(sub, depth - 1)?; self.output = Some(crate::generated::view::web_egress_request::Output::Segments(value)); } }
                 7 => self.options = Some(crate::generated::view::web_egress_request::Options::Preset(r.int32(wire_type, "WebEgressRequest.preset")?)),
                 8 => { let sub = r.message(wire_type, "WebEgressRequest.advanced", depth)?; if let Some(crate::generated::view::web_egress_request::Options::Advanced(value)) = &mut self.options { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::EncodingOptions>::default(); value.merge(sub, depth - 1)?; self.options = Some(crate::generated::view::web_egress_request::Options::Advanced(value)); } }
-                9 => { let sub = r.message(wire_type, "WebEgressRequest.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(1 + r.count(9, depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                10 => { let sub = r.message(wire_type, "WebEgressRequest.stream_outputs", depth)?; if self.stream_outputs.capacity() == 0 { self.stream_outputs.reserve_exact(1 + r.count(10, depth)); } self.stream_outputs.push(<crate::generated::view::StreamOutput<'a>>::default()); if let Some(value) = self.stream_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                11 => { let sub = r.message(wire_type, "WebEgressRequest.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(1 + r.count(11, depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                9 => { let sub = r.message(wire_type, "WebEgressRequest.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(r.capacity_for(9, sub.len(), depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                10 => { let sub = r.message(wire_type, "WebEgressRequest.stream_outputs", depth)?; if self.stream_outputs.capacity() == 0 { self.stream_outputs.reserve_exact(r.capacity_for(10, sub.len(), depth)); } self.stream_outputs.push(<crate::generated::view::StreamOutput<'a>>::default()); if let Some(value) = self.stream_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                11 => { let sub = r.message(wire_type, "WebEgressRequest.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(r.capacity_for(11, sub.len(), depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
                 12 => self.await_start_signal = r.bool(wire_type, "WebEgressRequest.await_start_signal")?,
-                13 => { let sub = r.message(wire_type, "WebEgressRequest.image_outputs", depth)?; if self.image_outputs.capacity() == 0 { self.image_outputs.reserve_exact(1 + r.count(13, depth)); } self.image_outputs.push(<crate::generated::view::ImageOutput<'a>>::default()); if let Some(value) = self.image_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                14 => { let sub = r.message(wire_type, "WebEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(1 + r.count(14, depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
+                13 => { let sub = r.message(wire_type, "WebEgressRequest.image_outputs", depth)?; if self.image_outputs.capacity() == 0 { self.image_outputs.reserve_exact(r.capacity_for(13, sub.len(), depth)); } self.image_outputs.push(<crate::generated::view::ImageOutput<'a>>::default()); if let Some(value) = self.image_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                14 => { let sub = r.message(wire_type, "WebEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(r.capacity_for(14, sub.len(), depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -5247,11 +5247,11 @@ impl<'a> ParticipantEgressRequest<'a> {
                 3 => self.screen_share = r.bool(wire_type, "ParticipantEgressRequest.screen_share")?,
                 4 => self.options = Some(crate::generated::view::participant_egress_request::Options::Preset(r.int32(wire_type, "ParticipantEgressRequest.preset")?)),
                 5 => { let sub = r.message(wire_type, "ParticipantEgressRequest.advanced", depth)?; if let Some(crate::generated::view::participant_egress_request::Options::Advanced(value)) = &mut self.options { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::EncodingOptions>::default(); value.merge(sub, depth - 1)?; self.options = Some(crate::generated::view::participant_egress_request::Options::Advanced(value)); } }
-                6 => { let sub = r.message(wire_type, "ParticipantEgressRequest.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(1 + r.count(6, depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                7 => { let sub = r.message(wire_type, "ParticipantEgressRequest.stream_outputs", depth)?; if self.stream_outputs.capacity() == 0 { self.stream_outputs.reserve_exact(1 + r.count(7, depth)); } self.stream_outputs.push(<crate::generated::view::StreamOutput<'a>>::default()); if let Some(value) = self.stream_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                8 => { let sub = r.message(wire_type, "ParticipantEgressRequest.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(1 + r.count(8, depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                9 => { let sub = r.message(wire_type, "ParticipantEgressRequest.image_outputs", depth)?; if self.image_outputs.capacity() == 0 { self.image_outputs.reserve_exact(1 + r.count(9, depth)); } self.image_outputs.push(<crate::generated::view::ImageOutput<'a>>::default()); if let Some(value) = self.image_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                10 => { let sub = r.message(wire_type, "ParticipantEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(1 + r.count(10, depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
+                6 => { let sub = r.message(wire_type, "ParticipantEgressRequest.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(r.capacity_for(6, sub.len(), depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                7 => { let sub = r.message(wire_type, "ParticipantEgressRequest.stream_outputs", depth)?; if self.stream_outputs.capacity() == 0 { self.stream_outputs.reserve_exact(r.capacity_for(7, sub.len(), depth)); } self.stream_outputs.push(<crate::generated::view::StreamOutput<'a>>::default()); if let Some(value) = self.stream_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                8 => { let sub = r.message(wire_type, "ParticipantEgressRequest.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(r.capacity_for(8, sub.len(), depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                9 => { let sub = r.message(wire_type, "ParticipantEgressRequest.image_outputs", depth)?; if self.image_outputs.capacity() == 0 { self.image_outputs.reserve_exact(r.capacity_for(9, sub.len(), depth)); } self.image_outputs.push(<crate::generated::view::ImageOutput<'a>>::default()); if let Some(value) = self.image_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                10 => { let sub = r.message(wire_type, "ParticipantEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(r.capacity_for(10, sub.len(), depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -5335,11 +5335,11 @@ impl<'a> TrackCompositeEgressRequest<'a> {
                 8 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.segments", depth)?; if let Some(crate::generated::view::track_composite_egress_request::Output::Segments(value)) = &mut self.output { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::SegmentedFileOutput<'a>>::default(); value.merge(sub, depth - 1)?; self.output = Some(crate::generated::view::track_composite_egress_request::Output::Segments(value)); } }
                 6 => self.options = Some(crate::generated::view::track_composite_egress_request::Options::Preset(r.int32(wire_type, "TrackCompositeEgressRequest.preset")?)),
                 7 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.advanced", depth)?; if let Some(crate::generated::view::track_composite_egress_request::Options::Advanced(value)) = &mut self.options { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::EncodingOptions>::default(); value.merge(sub, depth - 1)?; self.options = Some(crate::generated::view::track_composite_egress_request::Options::Advanced(value)); } }
-                11 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(1 + r.count(11, depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                12 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.stream_outputs", depth)?; if self.stream_outputs.capacity() == 0 { self.stream_outputs.reserve_exact(1 + r.count(12, depth)); } self.stream_outputs.push(<crate::generated::view::StreamOutput<'a>>::default()); if let Some(value) = self.stream_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                13 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(1 + r.count(13, depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                14 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.image_outputs", depth)?; if self.image_outputs.capacity() == 0 { self.image_outputs.reserve_exact(1 + r.count(14, depth)); } self.image_outputs.push(<crate::generated::view::ImageOutput<'a>>::default()); if let Some(value) = self.image_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
-                15 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(1 + r.count(15, depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
+                11 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.file_outputs", depth)?; if self.file_outputs.capacity() == 0 { self.file_outputs.reserve_exact(r.capacity_for(11, sub.len(), depth)); } self.file_outputs.push(<crate::generated::view::EncodedFileOutput<'a>>::default()); if let Some(value) = self.file_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                12 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.stream_outputs", depth)?; if self.stream_outputs.capacity() == 0 { self.stream_outputs.reserve_exact(r.capacity_for(12, sub.len(), depth)); } self.stream_outputs.push(<crate::generated::view::StreamOutput<'a>>::default()); if let Some(value) = self.stream_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                13 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.segment_outputs", depth)?; if self.segment_outputs.capacity() == 0 { self.segment_outputs.reserve_exact(r.capacity_for(13, sub.len(), depth)); } self.segment_outputs.push(<crate::generated::view::SegmentedFileOutput<'a>>::default()); if let Some(value) = self.segment_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                14 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.image_outputs", depth)?; if self.image_outputs.capacity() == 0 { self.image_outputs.reserve_exact(r.capacity_for(14, sub.len(), depth)); } self.image_outputs.push(<crate::generated::view::ImageOutput<'a>>::default()); if let Some(value) = self.image_outputs.last_mut() { value.merge(sub, depth - 1)?; } }
+                15 => { let sub = r.message(wire_type, "TrackCompositeEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(r.capacity_for(15, sub.len(), depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -5418,7 +5418,7 @@ impl<'a> TrackEgressRequest<'a> {
                 2 => self.track_id = r.string(wire_type, "TrackEgressRequest.track_id")?,
                 3 => { let sub = r.message(wire_type, "TrackEgressRequest.file", depth)?; if let Some(crate::generated::view::track_egress_request::Output::File(value)) = &mut self.output { value.merge(sub, depth - 1)?; } else { let mut value = <crate::generated::view::DirectFileOutput<'a>>::default(); value.merge(sub, depth - 1)?; self.output = Some(crate::generated::view::track_egress_request::Output::File(value)); } }
                 4 => self.output = Some(crate::generated::view::track_egress_request::Output::WebsocketUrl(r.string(wire_type, "TrackEgressRequest.websocket_url")?)),
-                5 => { let sub = r.message(wire_type, "TrackEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(1 + r.count(5, depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
+                5 => { let sub = r.message(wire_type, "TrackEgressRequest.webhooks", depth)?; if self.webhooks.capacity() == 0 { self.webhooks.reserve_exact(r.capacity_for(5, sub.len(), depth)); } self.webhooks.push(<crate::generated::view::WebhookConfig<'a>>::default()); if let Some(value) = self.webhooks.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -5744,7 +5744,7 @@ impl<'a> StreamInfoList<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "StreamInfoList.info", depth)?; if self.info.capacity() == 0 { self.info.reserve_exact(1 + r.count(1, depth)); } self.info.push(<crate::generated::view::StreamInfo<'a>>::default()); if let Some(value) = self.info.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "StreamInfoList.info", depth)?; if self.info.capacity() == 0 { self.info.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.info.push(<crate::generated::view::StreamInfo<'a>>::default()); if let Some(value) = self.info.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -6226,7 +6226,7 @@ impl<'a> ListAgentDispatchResponse<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ListAgentDispatchResponse.agent_dispatches", depth)?; if self.agent_dispatches.capacity() == 0 { self.agent_dispatches.reserve_exact(1 + r.count(1, depth)); } self.agent_dispatches.push(<crate::generated::view::AgentDispatch<'a>>::default()); if let Some(value) = self.agent_dispatches.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ListAgentDispatchResponse.agent_dispatches", depth)?; if self.agent_dispatches.capacity() == 0 { self.agent_dispatches.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.agent_dispatches.push(<crate::generated::view::AgentDispatch<'a>>::default()); if let Some(value) = self.agent_dispatches.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -6361,7 +6361,7 @@ impl<'a> AgentDispatchState<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "AgentDispatchState.jobs", depth)?; if self.jobs.capacity() == 0 { self.jobs.reserve_exact(1 + r.count(1, depth)); } self.jobs.push(<crate::generated::view::Job<'a>>::default()); if let Some(value) = self.jobs.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "AgentDispatchState.jobs", depth)?; if self.jobs.capacity() == 0 { self.jobs.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.jobs.push(<crate::generated::view::Job<'a>>::default()); if let Some(value) = self.jobs.last_mut() { value.merge(sub, depth - 1)?; } }
                 2 => self.created_at = r.int64(wire_type, "AgentDispatchState.created_at")?,
                 3 => self.deleted_at = r.int64(wire_type, "AgentDispatchState.deleted_at")?,
                 _ => r.skip(wire_type, tag, depth)?,
@@ -6446,7 +6446,7 @@ impl<'a> CreateRoomRequest<'a> {
                 10 => self.departure_timeout = r.uint32(wire_type, "CreateRoomRequest.departure_timeout")?,
                 12 => self.room_preset = r.string(wire_type, "CreateRoomRequest.room_preset")?,
                 13 => self.replay_enabled = r.bool(wire_type, "CreateRoomRequest.replay_enabled")?,
-                14 => { let sub = r.message(wire_type, "CreateRoomRequest.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(1 + r.count(14, depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
+                14 => { let sub = r.message(wire_type, "CreateRoomRequest.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(r.capacity_for(14, sub.len(), depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
                 15 => { let mut entry = r.map_entry(wire_type, "CreateRoomRequest.tags", depth)?; let mut key = <&'a str>::default(); let mut value = <&'a str>::default(); while !entry.is_empty() { let (tag, wire_type) = entry.key()?; match tag { 1 => key = entry.string(wire_type, "CreateRoomRequest.tags")?, 2 => value = entry.string(wire_type, "CreateRoomRequest.tags")?, _ => entry.skip(wire_type, tag, depth - 1)?, } } self.tags.push(key, value); }
                 _ => r.skip(wire_type, tag, depth)?,
             }
@@ -6578,7 +6578,7 @@ impl<'a> RoomAgent<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "RoomAgent.dispatches", depth)?; if self.dispatches.capacity() == 0 { self.dispatches.reserve_exact(1 + r.count(1, depth)); } self.dispatches.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.dispatches.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "RoomAgent.dispatches", depth)?; if self.dispatches.capacity() == 0 { self.dispatches.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.dispatches.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.dispatches.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -6690,7 +6690,7 @@ impl<'a> ListRoomsResponse<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ListRoomsResponse.rooms", depth)?; if self.rooms.capacity() == 0 { self.rooms.reserve_exact(1 + r.count(1, depth)); } self.rooms.push(<crate::generated::view::Room<'a>>::default()); if let Some(value) = self.rooms.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ListRoomsResponse.rooms", depth)?; if self.rooms.capacity() == 0 { self.rooms.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.rooms.push(<crate::generated::view::Room<'a>>::default()); if let Some(value) = self.rooms.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -6911,7 +6911,7 @@ impl<'a> ListParticipantsResponse<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ListParticipantsResponse.participants", depth)?; if self.participants.capacity() == 0 { self.participants.reserve_exact(1 + r.count(1, depth)); } self.participants.push(<crate::generated::view::ParticipantInfo<'a>>::default()); if let Some(value) = self.participants.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ListParticipantsResponse.participants", depth)?; if self.participants.capacity() == 0 { self.participants.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.participants.push(<crate::generated::view::ParticipantInfo<'a>>::default()); if let Some(value) = self.participants.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -7282,7 +7282,7 @@ impl<'a> UpdateSubscriptionsRequest<'a> {
                 2 => self.identity = r.string(wire_type, "UpdateSubscriptionsRequest.identity")?,
                 3 => self.track_sids.push(r.string(wire_type, "UpdateSubscriptionsRequest.track_sids")?),
                 4 => self.subscribe = r.bool(wire_type, "UpdateSubscriptionsRequest.subscribe")?,
-                5 => { let sub = r.message(wire_type, "UpdateSubscriptionsRequest.participant_tracks", depth)?; if self.participant_tracks.capacity() == 0 { self.participant_tracks.reserve_exact(1 + r.count(5, depth)); } self.participant_tracks.push(<crate::generated::view::ParticipantTracks<'a>>::default()); if let Some(value) = self.participant_tracks.last_mut() { value.merge(sub, depth - 1)?; } }
+                5 => { let sub = r.message(wire_type, "UpdateSubscriptionsRequest.participant_tracks", depth)?; if self.participant_tracks.capacity() == 0 { self.participant_tracks.reserve_exact(r.capacity_for(5, sub.len(), depth)); } self.participant_tracks.push(<crate::generated::view::ParticipantTracks<'a>>::default()); if let Some(value) = self.participant_tracks.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -7599,7 +7599,7 @@ impl<'a> RoomConfiguration<'a> {
                 7 => self.min_playout_delay = r.uint32(wire_type, "RoomConfiguration.min_playout_delay")?,
                 8 => self.max_playout_delay = r.uint32(wire_type, "RoomConfiguration.max_playout_delay")?,
                 9 => self.sync_streams = r.bool(wire_type, "RoomConfiguration.sync_streams")?,
-                10 => { let sub = r.message(wire_type, "RoomConfiguration.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(1 + r.count(10, depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
+                10 => { let sub = r.message(wire_type, "RoomConfiguration.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(r.capacity_for(10, sub.len(), depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
                 11 => self.metadata = r.string(wire_type, "RoomConfiguration.metadata")?,
                 12 => { let mut entry = r.map_entry(wire_type, "RoomConfiguration.tags", depth)?; let mut key = <&'a str>::default(); let mut value = <&'a str>::default(); while !entry.is_empty() { let (tag, wire_type) = entry.key()?; match tag { 1 => key = entry.string(wire_type, "RoomConfiguration.tags")?, 2 => value = entry.string(wire_type, "RoomConfiguration.tags")?, _ => entry.skip(wire_type, tag, depth - 1)?, } } self.tags.push(key, value); }
                 _ => r.skip(wire_type, tag, depth)?,
@@ -8311,7 +8311,7 @@ impl<'a> IngressVideoEncodingOptions<'a> {
             match tag {
                 1 => self.video_codec = r.int32(wire_type, "IngressVideoEncodingOptions.video_codec")?,
                 2 => self.frame_rate = r.double(wire_type, "IngressVideoEncodingOptions.frame_rate")?,
-                3 => { let sub = r.message(wire_type, "IngressVideoEncodingOptions.layers", depth)?; if self.layers.capacity() == 0 { self.layers.reserve_exact(1 + r.count(3, depth)); } self.layers.push(<crate::generated::view::VideoLayer<'a>>::default()); if let Some(value) = self.layers.last_mut() { value.merge(sub, depth - 1)?; } }
+                3 => { let sub = r.message(wire_type, "IngressVideoEncodingOptions.layers", depth)?; if self.layers.capacity() == 0 { self.layers.reserve_exact(r.capacity_for(3, sub.len(), depth)); } self.layers.push(<crate::generated::view::VideoLayer<'a>>::default()); if let Some(value) = self.layers.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -8491,7 +8491,7 @@ impl<'a> IngressState<'a> {
                 3 => { let sub = r.message(wire_type, "IngressState.video", depth)?; self.video.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
                 4 => { let sub = r.message(wire_type, "IngressState.audio", depth)?; self.audio.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
                 5 => self.room_id = r.string(wire_type, "IngressState.room_id")?,
-                6 => { let sub = r.message(wire_type, "IngressState.tracks", depth)?; if self.tracks.capacity() == 0 { self.tracks.reserve_exact(1 + r.count(6, depth)); } self.tracks.push(<crate::generated::view::TrackInfo<'a>>::default()); if let Some(value) = self.tracks.last_mut() { value.merge(sub, depth - 1)?; } }
+                6 => { let sub = r.message(wire_type, "IngressState.tracks", depth)?; if self.tracks.capacity() == 0 { self.tracks.reserve_exact(r.capacity_for(6, sub.len(), depth)); } self.tracks.push(<crate::generated::view::TrackInfo<'a>>::default()); if let Some(value) = self.tracks.last_mut() { value.merge(sub, depth - 1)?; } }
                 7 => self.started_at = r.int64(wire_type, "IngressState.started_at")?,
                 8 => self.ended_at = r.int64(wire_type, "IngressState.ended_at")?,
                 9 => self.resource_id = r.string(wire_type, "IngressState.resource_id")?,
@@ -8842,7 +8842,7 @@ impl<'a> ListIngressResponse<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ListIngressResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(1 + r.count(1, depth)); } self.items.push(<crate::generated::view::IngressInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ListIngressResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.items.push(<crate::generated::view::IngressInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
                 2 => { let sub = r.message(wire_type, "ListIngressResponse.next_page_token", depth)?; self.next_page_token.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
                 _ => r.skip(wire_type, tag, depth)?,
             }
@@ -9171,7 +9171,7 @@ impl<'a> SipMediaConfig<'a> {
             let (tag, wire_type) = r.key()?;
             match tag {
                 1 => self.only_listed_codecs = r.bool(wire_type, "SIPMediaConfig.only_listed_codecs")?,
-                2 => { let sub = r.message(wire_type, "SIPMediaConfig.codecs", depth)?; if self.codecs.capacity() == 0 { self.codecs.reserve_exact(1 + r.count(2, depth)); } self.codecs.push(<crate::generated::view::SipCodec<'a>>::default()); if let Some(value) = self.codecs.last_mut() { value.merge(sub, depth - 1)?; } }
+                2 => { let sub = r.message(wire_type, "SIPMediaConfig.codecs", depth)?; if self.codecs.capacity() == 0 { self.codecs.reserve_exact(r.capacity_for(2, sub.len(), depth)); } self.codecs.push(<crate::generated::view::SipCodec<'a>>::default()); if let Some(value) = self.codecs.last_mut() { value.merge(sub, depth - 1)?; } }
                 3 => self.encryption = Some(r.int32(wire_type, "SIPMediaConfig.encryption")?),
                 4 => { let sub = r.message(wire_type, "SIPMediaConfig.media_timeout", depth)?; self.media_timeout.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
                 _ => r.skip(wire_type, tag, depth)?,
@@ -10334,7 +10334,7 @@ impl<'a> ListSipTrunkResponse<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ListSIPTrunkResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(1 + r.count(1, depth)); } self.items.push(<crate::generated::view::SipTrunkInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ListSIPTrunkResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.items.push(<crate::generated::view::SipTrunkInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -10452,7 +10452,7 @@ impl<'a> ListSipInboundTrunkResponse<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ListSIPInboundTrunkResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(1 + r.count(1, depth)); } self.items.push(<crate::generated::view::SipInboundTrunkInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ListSIPInboundTrunkResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.items.push(<crate::generated::view::SipInboundTrunkInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -10570,7 +10570,7 @@ impl<'a> ListSipOutboundTrunkResponse<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ListSIPOutboundTrunkResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(1 + r.count(1, depth)); } self.items.push(<crate::generated::view::SipOutboundTrunkInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ListSIPOutboundTrunkResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.items.push(<crate::generated::view::SipOutboundTrunkInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -11310,7 +11310,7 @@ impl<'a> ListSipDispatchRuleResponse<'a> {
         while !r.is_empty() {
             let (tag, wire_type) = r.key()?;
             match tag {
-                1 => { let sub = r.message(wire_type, "ListSIPDispatchRuleResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(1 + r.count(1, depth)); } self.items.push(<crate::generated::view::SipDispatchRuleInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
+                1 => { let sub = r.message(wire_type, "ListSIPDispatchRuleResponse.items", depth)?; if self.items.capacity() == 0 { self.items.reserve_exact(r.capacity_for(1, sub.len(), depth)); } self.items.push(<crate::generated::view::SipDispatchRuleInfo<'a>>::default()); if let Some(value) = self.items.last_mut() { value.merge(sub, depth - 1)?; } }
                 _ => r.skip(wire_type, tag, depth)?,
             }
         }
@@ -11825,7 +11825,7 @@ impl<'a> SipCallInfo<'a> {
                 23 => self.started_at_ns = r.int64(wire_type, "SIPCallInfo.started_at_ns")?,
                 24 => self.ended_at_ns = r.int64(wire_type, "SIPCallInfo.ended_at_ns")?,
                 25 => self.pcap_file_link = r.string(wire_type, "SIPCallInfo.pcap_file_link")?,
-                26 => { let sub = r.message(wire_type, "SIPCallInfo.call_context", depth)?; if self.call_context.capacity() == 0 { self.call_context.reserve_exact(1 + r.count(26, depth)); } self.call_context.push(<crate::generated::view::well_known::Any<'a>>::default()); if let Some(value) = self.call_context.last_mut() { value.merge(sub, depth - 1)?; } }
+                26 => { let sub = r.message(wire_type, "SIPCallInfo.call_context", depth)?; if self.call_context.capacity() == 0 { self.call_context.reserve_exact(r.capacity_for(26, sub.len(), depth)); } self.call_context.push(<crate::generated::view::well_known::Any<'a>>::default()); if let Some(value) = self.call_context.last_mut() { value.merge(sub, depth - 1)?; } }
                 27 => { let sub = r.message(wire_type, "SIPCallInfo.provider_info", depth)?; self.provider_info.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
                 28 => self.sip_call_id = r.string(wire_type, "SIPCallInfo.sip_call_id")?,
                 _ => r.skip(wire_type, tag, depth)?,
@@ -12329,7 +12329,7 @@ impl<'a> DialWhatsAppCallRequest<'a> {
                 3 => self.whatsapp_api_key = r.string(wire_type, "DialWhatsAppCallRequest.whatsapp_api_key")?,
                 4 => self.whatsapp_biz_opaque_callback_data = r.string(wire_type, "DialWhatsAppCallRequest.whatsapp_biz_opaque_callback_data")?,
                 5 => self.room_name = r.string(wire_type, "DialWhatsAppCallRequest.room_name")?,
-                6 => { let sub = r.message(wire_type, "DialWhatsAppCallRequest.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(1 + r.count(6, depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
+                6 => { let sub = r.message(wire_type, "DialWhatsAppCallRequest.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(r.capacity_for(6, sub.len(), depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
                 7 => self.participant_identity = r.string(wire_type, "DialWhatsAppCallRequest.participant_identity")?,
                 8 => self.participant_name = r.string(wire_type, "DialWhatsAppCallRequest.participant_name")?,
                 9 => self.participant_metadata = r.string(wire_type, "DialWhatsAppCallRequest.participant_metadata")?,
@@ -12727,7 +12727,7 @@ impl<'a> AcceptWhatsAppCallRequest<'a> {
                 4 => self.whatsapp_biz_opaque_callback_data = r.string(wire_type, "AcceptWhatsAppCallRequest.whatsapp_biz_opaque_callback_data")?,
                 5 => { let sub = r.message(wire_type, "AcceptWhatsAppCallRequest.sdp", depth)?; self.sdp.get_or_insert_with(::core::default::Default::default).merge(sub, depth - 1)?; }
                 6 => self.room_name = r.string(wire_type, "AcceptWhatsAppCallRequest.room_name")?,
-                7 => { let sub = r.message(wire_type, "AcceptWhatsAppCallRequest.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(1 + r.count(7, depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
+                7 => { let sub = r.message(wire_type, "AcceptWhatsAppCallRequest.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(r.capacity_for(7, sub.len(), depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
                 8 => self.participant_identity = r.string(wire_type, "AcceptWhatsAppCallRequest.participant_identity")?,
                 9 => self.participant_name = r.string(wire_type, "AcceptWhatsAppCallRequest.participant_name")?,
                 10 => self.participant_metadata = r.string(wire_type, "AcceptWhatsAppCallRequest.participant_metadata")?,
@@ -12870,7 +12870,7 @@ impl<'a> ConnectTwilioCallRequest<'a> {
             match tag {
                 1 => self.twilio_call_direction = r.int32(wire_type, "ConnectTwilioCallRequest.twilio_call_direction")?,
                 2 => self.room_name = r.string(wire_type, "ConnectTwilioCallRequest.room_name")?,
-                3 => { let sub = r.message(wire_type, "ConnectTwilioCallRequest.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(1 + r.count(3, depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
+                3 => { let sub = r.message(wire_type, "ConnectTwilioCallRequest.agents", depth)?; if self.agents.capacity() == 0 { self.agents.reserve_exact(r.capacity_for(3, sub.len(), depth)); } self.agents.push(<crate::generated::view::RoomAgentDispatch<'a>>::default()); if let Some(value) = self.agents.last_mut() { value.merge(sub, depth - 1)?; } }
                 4 => self.participant_identity = r.string(wire_type, "ConnectTwilioCallRequest.participant_identity")?,
                 5 => self.participant_name = r.string(wire_type, "ConnectTwilioCallRequest.participant_name")?,
                 6 => self.participant_metadata = r.string(wire_type, "ConnectTwilioCallRequest.participant_metadata")?,
