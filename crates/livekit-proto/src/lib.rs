@@ -6,7 +6,10 @@
 //! in the repository's `protocol/` directory (LiveKit protocol v1.50.4, the one
 //! `livekit-server` v1.13.5 speaks). Protobuf encoding comes from [`prost`]; protojson comes
 //! from [`pbjson`](https://docs.rs/pbjson) serde impls, adjusted so that decoding is as
-//! forgiving as the server's peers need (see [Protojson](#protojson)).
+//! forgiving as the server's peers need (see [Protojson](#protojson)). Two generated fast
+//! paths follow prost field for field: [`Encode`] writes prost's bytes without measuring
+//! nested messages again at every level, and the [`view`] types decode a buffer without
+//! copying its strings.
 //!
 //! # Example
 //!
@@ -135,7 +138,7 @@ pub use generated::livekit::*;
 pub use generated::rpc_table::RPCS;
 pub use prost::{DecodeError, Message, Name};
 pub use rpc::RpcInfo;
-pub use wire::{Encode, HasView, Sizes};
+pub use wire::{Encode, HasView};
 
 /// Every message of the protocol viewed in place: decoded from a protobuf buffer without
 /// copying its strings and bytes.

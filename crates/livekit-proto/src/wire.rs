@@ -487,7 +487,7 @@ pub trait Encode: sealed::Measure {
         let len = self.measure(&mut sizes);
         let start = out.len();
         out.resize(start + len, 0);
-        let mut next = Sizes {
+        let mut next = sealed::Sizes {
             sizes: &sizes,
             next: 0,
         };
@@ -509,23 +509,24 @@ pub(crate) mod sealed {
         fn measure(&self, sizes: &mut alloc::vec::Vec<usize>) -> usize;
         /// Writes the encoding into `buf` from `at` (the buffer has room for exactly the
         /// measured length), taking nested lengths from `sizes`; returns where it ended.
-        fn write(&self, buf: &mut [u8], at: usize, sizes: &mut super::Sizes<'_>) -> usize;
+        fn write(&self, buf: &mut [u8], at: usize, sizes: &mut Sizes<'_>) -> usize;
     }
-}
 
-/// The nested lengths [`Encode`] measured, handed out in the order they were measured.
-pub struct Sizes<'s> {
-    sizes: &'s [usize],
-    next: usize,
-}
+    /// The nested lengths [`Encode`](super::Encode) measured, handed out in the order they
+    /// were measured.
+    pub struct Sizes<'s> {
+        pub(in crate::wire) sizes: &'s [usize],
+        pub(in crate::wire) next: usize,
+    }
 
-impl Sizes<'_> {
-    /// The length of the next nested message.
-    #[inline]
-    pub(crate) fn next(&mut self) -> usize {
-        let size = self.sizes[self.next];
-        self.next += 1;
-        size
+    impl Sizes<'_> {
+        /// The length of the next nested message.
+        #[inline]
+        pub(crate) fn next(&mut self) -> usize {
+            let size = self.sizes[self.next];
+            self.next += 1;
+            size
+        }
     }
 }
 

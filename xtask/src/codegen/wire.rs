@@ -550,7 +550,7 @@ impl {WIRE}::sealed::Measure for {owned} {{
     }}
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut {WIRE}::Sizes<'_>) -> usize {{{write}
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut {WIRE}::sealed::Sizes<'_>) -> usize {{{write}
         at
     }}
 }}

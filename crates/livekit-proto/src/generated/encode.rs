@@ -12,7 +12,7 @@ impl crate::wire::sealed::Measure for ::pbjson_types::Timestamp {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.seconds) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.seconds) as u64); }
         if !(*(&self.nanos) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.nanos) as u64); }
         at
@@ -34,7 +34,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::MetricsBatch {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.timestamp_ms) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.timestamp_ms) as u64); }
         if let Some(value) = &self.normalized_timestamp { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         for value in &self.str_data { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -59,7 +59,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::TimeSeriesMetri
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.label) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, u64::from(*(&self.label))); }
         if !(*(&self.participant_identity) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.participant_identity))); }
         if !(*(&self.track_sid) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.track_sid))); }
@@ -82,7 +82,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::MetricSample {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.timestamp_ms) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.timestamp_ms) as u64); }
         if let Some(value) = &self.normalized_timestamp { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if !(*(&self.value) == 0.0) { at = crate::wire::put_byte(buf, at, 0x1d); at = crate::wire::put_raw(buf, at, &(&self.value).to_le_bytes()); }
@@ -109,7 +109,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::EventMetric {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.label) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, u64::from(*(&self.label))); }
         if !(*(&self.participant_identity) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.participant_identity))); }
         if !(*(&self.track_sid) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.track_sid))); }
@@ -135,7 +135,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::Pagination {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.after_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.after_id).as_bytes()); }
         if !(*(&self.limit) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.limit) as u64); }
         at
@@ -153,7 +153,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::TokenPagination
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.token).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.token).as_bytes()); }
         at
     }
@@ -173,7 +173,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListUpdate {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.set { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         for value in &self.add { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         for value in &self.remove { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -206,7 +206,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::Room {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sid).as_bytes()); }
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !(*(&self.empty_timeout) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.empty_timeout))); }
@@ -237,7 +237,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::Codec {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.mime).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.mime).as_bytes()); }
         if !((&self.fmtp_line).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.fmtp_line).as_bytes()); }
         at
@@ -264,7 +264,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ParticipantPerm
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(!*(&self.can_subscribe)) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, u64::from(*(&self.can_subscribe))); }
         if !(!*(&self.can_publish)) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.can_publish))); }
         if !(!*(&self.can_publish_data)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.can_publish_data))); }
@@ -308,7 +308,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ParticipantInfo
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sid).as_bytes()); }
         if !((&self.identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.identity).as_bytes()); }
         if !(*(&self.state) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.state) as u64); }
@@ -342,7 +342,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::Encryption {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -363,7 +363,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SimulcastCodecI
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.mime_type).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.mime_type).as_bytes()); }
         if !((&self.mid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.mid).as_bytes()); }
         if !((&self.cid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.cid).as_bytes()); }
@@ -405,7 +405,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::TrackInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sid).as_bytes()); }
         if !(*(&self.r#type) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.r#type) as u64); }
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
@@ -447,7 +447,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DataTrackInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.pub_handle) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, u64::from(*(&self.pub_handle))); }
         if !((&self.sid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.sid).as_bytes()); }
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
@@ -472,7 +472,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DataTrackFrameE
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.value { match value {
             crate::generated::livekit::data_track_frame_encoding::Value::WellKnown(value) => { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *value as u64); }
             crate::generated::livekit::data_track_frame_encoding::Value::Custom(value) => { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -495,7 +495,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DataTrackSchema
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.value { match value {
             crate::generated::livekit::data_track_schema_encoding::Value::WellKnown(value) => { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *value as u64); }
             crate::generated::livekit::data_track_schema_encoding::Value::Custom(value) => { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -516,7 +516,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DataTrackSchema
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if let Some(value) = &self.encoding { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
@@ -541,7 +541,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::VideoLayer {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.quality) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.quality) as u64); }
         if !(*(&self.width) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.width))); }
         if !(*(&self.height) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.height))); }
@@ -584,7 +584,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DataPacket {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.kind) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.kind) as u64); }
         if let Some(value) = &self.value { match value {
             crate::generated::livekit::data_packet::Value::User(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -623,7 +623,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::EncryptedPacket
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.encryption_type) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.encryption_type) as u64); }
         if !((&self.iv).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, &(&self.iv)[..]); }
         if !(*(&self.key_index) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.key_index))); }
@@ -643,7 +643,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ActiveSpeakerUp
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.speakers { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -662,7 +662,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SpeakerInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sid).as_bytes()); }
         if !(*(&self.level) == 0.0) { at = crate::wire::put_byte(buf, at, 0x15); at = crate::wire::put_raw(buf, at, &(&self.level).to_le_bytes()); }
         if !(!*(&self.active)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.active))); }
@@ -690,7 +690,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UserPacket {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.participant_sid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.participant_sid).as_bytes()); }
         if !((&self.payload).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, &(&self.payload)[..]); }
         for value in &self.destination_sids { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -717,7 +717,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipDtmf {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.code) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.code))); }
         if !((&self.digit).is_empty()) { at = crate::wire::put_byte(buf, at, 0x22); at = crate::wire::put_delimited(buf, at, (&self.digit).as_bytes()); }
         at
@@ -737,7 +737,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::Transcription {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.transcribed_participant_identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.transcribed_participant_identity).as_bytes()); }
         if !((&self.track_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.track_id).as_bytes()); }
         for value in &self.segments { at = crate::wire::put_byte(buf, at, 0x22); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -761,7 +761,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::TranscriptionSe
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.id).as_bytes()); }
         if !((&self.text).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.text).as_bytes()); }
         if !(*(&self.start_time) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.start_time)); }
@@ -788,7 +788,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ChatMessage {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.id).as_bytes()); }
         if !(*(&self.timestamp) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.timestamp) as u64); }
         if let Some(value) = &self.edit_timestamp { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *value as u64); }
@@ -815,7 +815,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RpcRequest {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.id).as_bytes()); }
         if !((&self.method).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.method).as_bytes()); }
         if !((&self.payload).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.payload).as_bytes()); }
@@ -837,7 +837,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RpcAck {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.request_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.request_id).as_bytes()); }
         at
     }
@@ -859,7 +859,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RpcResponse {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.request_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.request_id).as_bytes()); }
         if let Some(value) = &self.value { match value {
             crate::generated::livekit::rpc_response::Value::Payload(value) => { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -883,7 +883,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RpcError {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.code) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, u64::from(*(&self.code))); }
         if !((&self.message).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.message).as_bytes()); }
         if !((&self.data).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.data).as_bytes()); }
@@ -903,7 +903,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ParticipantTrac
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.participant_sid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.participant_sid).as_bytes()); }
         for value in &self.track_sids { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         at
@@ -933,7 +933,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ClientInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.sdk) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.sdk) as u64); }
         if !((&self.version).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.version).as_bytes()); }
         if !(*(&self.protocol) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.protocol) as u64); }
@@ -963,7 +963,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::TimedVersion {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.unix_micro) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.unix_micro) as u64); }
         if !(*(&self.ticks) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.ticks) as u64); }
         at
@@ -980,7 +980,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DataStream {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -1000,7 +1000,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::data_stream::Te
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.operation_type) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.operation_type) as u64); }
         if !(*(&self.version) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.version) as u64); }
         if !((&self.reply_to_stream_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.reply_to_stream_id).as_bytes()); }
@@ -1021,7 +1021,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::data_stream::By
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         at
     }
@@ -1050,7 +1050,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::data_stream::He
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.stream_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.stream_id).as_bytes()); }
         if !(*(&self.timestamp) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.timestamp) as u64); }
         if !((&self.topic).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.topic).as_bytes()); }
@@ -1083,7 +1083,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::data_stream::Ch
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.stream_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.stream_id).as_bytes()); }
         if !(*(&self.chunk_index) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.chunk_index)); }
         if !((&self.content).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, &(&self.content)[..]); }
@@ -1106,7 +1106,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::data_stream::Tr
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.stream_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.stream_id).as_bytes()); }
         if !((&self.reason).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.reason).as_bytes()); }
         for (key, value) in &self.attributes { let entry = (if key.is_empty() { 0 } else { 1 + crate::wire::delimited_len(key.len()) }) + (if value.is_empty() { 0 } else { 1 + crate::wire::delimited_len(value.len()) }); at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_varint(buf, at, entry as u64); if !(key.is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, key.as_bytes()); } if !(value.is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); } }
@@ -1126,7 +1126,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::FilterParams {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.include_events { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         for value in &self.exclude_events { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         at
@@ -1146,7 +1146,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::WebhookConfig {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.url).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.url).as_bytes()); }
         if !((&self.signing_key).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.signing_key).as_bytes()); }
         if let Some(value) = &self.filter_params { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -1177,7 +1177,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::StartEgressRequ
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         if let Some(value) = &self.source { match value {
             crate::generated::livekit::start_egress_request::Source::Template(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -1209,7 +1209,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::TemplateSource 
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.layout).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.layout).as_bytes()); }
         if !(!*(&self.audio_only)) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.audio_only))); }
         if !(!*(&self.video_only)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.video_only))); }
@@ -1232,7 +1232,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::WebSource {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.url).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.url).as_bytes()); }
         if !(!*(&self.audio_only)) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.audio_only))); }
         if !(!*(&self.video_only)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.video_only))); }
@@ -1256,7 +1256,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::MediaSource {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.video { match value {
             crate::generated::livekit::media_source::Video::VideoTrackId(value) => { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
             crate::generated::livekit::media_source::Video::ParticipantVideo(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -1278,7 +1278,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ParticipantVide
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.identity).as_bytes()); }
         if !(!*(&self.prefer_screen_share)) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.prefer_screen_share))); }
         at
@@ -1297,7 +1297,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AudioConfig {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(!*(&self.capture_all)) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, u64::from(*(&self.capture_all))); }
         for value in &self.routes { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
@@ -1320,7 +1320,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AudioRoute {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.r#match { match value {
             crate::generated::livekit::audio_route::Match::TrackId(value) => { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
             crate::generated::livekit::audio_route::Match::ParticipantIdentity(value) => { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -1343,7 +1343,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DataConfig {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(!*(&self.capture_all)) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, u64::from(*(&self.capture_all))); }
         for value in &self.selectors { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
@@ -1364,7 +1364,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DataSelector {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.r#match { match value {
             crate::generated::livekit::data_selector::Match::TrackId(value) => { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
             crate::generated::livekit::data_selector::Match::ParticipantIdentity(value) => { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -1395,7 +1395,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::EncodingOptions
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.width) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.width) as u64); }
         if !(*(&self.height) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.height) as u64); }
         if !(*(&self.depth) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.depth) as u64); }
@@ -1429,7 +1429,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::Output {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.config { match value {
             crate::generated::livekit::output::Config::File(value) => { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
             crate::generated::livekit::output::Config::Stream(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -1454,7 +1454,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::FileOutput {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.file_type) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.file_type) as u64); }
         if !((&self.filepath).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.filepath).as_bytes()); }
         if !(!*(&self.disable_manifest)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.disable_manifest))); }
@@ -1474,7 +1474,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::StreamOutput {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.protocol) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.protocol) as u64); }
         for value in &self.urls { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         at
@@ -1504,7 +1504,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SegmentedFileOu
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.protocol) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.protocol) as u64); }
         if !((&self.filename_prefix).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.filename_prefix).as_bytes()); }
         if !((&self.playlist_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.playlist_name).as_bytes()); }
@@ -1545,7 +1545,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ImageOutput {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.capture_interval) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, u64::from(*(&self.capture_interval))); }
         if !(*(&self.width) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.width) as u64); }
         if !(*(&self.height) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.height) as u64); }
@@ -1579,7 +1579,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::StorageConfig {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.provider { match value {
             crate::generated::livekit::storage_config::Provider::S3(value) => { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
             crate::generated::livekit::storage_config::Provider::Gcp(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -1613,7 +1613,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::S3Upload {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.access_key).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.access_key).as_bytes()); }
         if !((&self.secret).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.secret).as_bytes()); }
         if !((&self.region).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.region).as_bytes()); }
@@ -1644,7 +1644,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::GcpUpload {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.credentials).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.credentials).as_bytes()); }
         if !((&self.bucket).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.bucket).as_bytes()); }
         if let Some(value) = &self.proxy { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -1665,7 +1665,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AzureBlobUpload
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.account_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.account_name).as_bytes()); }
         if !((&self.account_key).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.account_key).as_bytes()); }
         if !((&self.container_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.container_name).as_bytes()); }
@@ -1688,7 +1688,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AliOssUpload {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.access_key).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.access_key).as_bytes()); }
         if !((&self.secret).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.secret).as_bytes()); }
         if !((&self.region).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.region).as_bytes()); }
@@ -1711,7 +1711,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ProxyConfig {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.url).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.url).as_bytes()); }
         if !((&self.username).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.username).as_bytes()); }
         if !((&self.password).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.password).as_bytes()); }
@@ -1733,7 +1733,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListEgressReque
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         if !((&self.egress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.egress_id).as_bytes()); }
         if !(!*(&self.active)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.active))); }
@@ -1754,7 +1754,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListEgressRespo
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.items { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.next_page_token { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
@@ -1776,7 +1776,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateEgressReq
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.egress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.egress_id).as_bytes()); }
         if !((&self.url).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.url).as_bytes()); }
         if !((&self.layout).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.layout).as_bytes()); }
@@ -1797,7 +1797,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::StopEgressReque
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.egress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.egress_id).as_bytes()); }
         at
     }
@@ -1845,7 +1845,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::EgressInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.egress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.egress_id).as_bytes()); }
         if !((&self.room_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.room_id).as_bytes()); }
         if !(*(&self.status) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.status) as u64); }
@@ -1900,7 +1900,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::StreamInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.url).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.url).as_bytes()); }
         if !(*(&self.started_at) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.started_at) as u64); }
         if !(*(&self.ended_at) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.ended_at) as u64); }
@@ -1929,7 +1929,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::FileInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.filename).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.filename).as_bytes()); }
         if !(*(&self.started_at) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.started_at) as u64); }
         if !(*(&self.ended_at) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.ended_at) as u64); }
@@ -1959,7 +1959,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SegmentsInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.playlist_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.playlist_name).as_bytes()); }
         if !(*(&self.duration) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.duration) as u64); }
         if !(*(&self.size) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.size) as u64); }
@@ -1987,7 +1987,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ImagesInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.image_count) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.image_count) as u64); }
         if !(*(&self.started_at) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.started_at) as u64); }
         if !(*(&self.ended_at) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.ended_at) as u64); }
@@ -2012,7 +2012,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AutoParticipant
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.options { match value {
             crate::generated::livekit::auto_participant_egress::Options::Preset(value) => { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *value as u64); }
             crate::generated::livekit::auto_participant_egress::Options::Advanced(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -2041,7 +2041,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AutoTrackEgress
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.filepath).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.filepath).as_bytes()); }
         if let Some(value) = &self.output { match value {
             crate::generated::livekit::auto_track_egress::Output::S3(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -2079,7 +2079,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ExportReplayReq
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.replay_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.replay_id).as_bytes()); }
         if !(*(&self.start_offset_ms) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.start_offset_ms) as u64); }
         if !(*(&self.end_offset_ms) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.end_offset_ms) as u64); }
@@ -2129,7 +2129,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RoomCompositeEg
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         if !((&self.layout).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.layout).as_bytes()); }
         if !(!*(&self.audio_only)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.audio_only))); }
@@ -2182,7 +2182,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::WebEgressReques
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.url).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.url).as_bytes()); }
         if !(!*(&self.audio_only)) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.audio_only))); }
         if !(!*(&self.video_only)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.video_only))); }
@@ -2227,7 +2227,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ParticipantEgre
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         if !((&self.identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.identity).as_bytes()); }
         if !(!*(&self.screen_share)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.screen_share))); }
@@ -2271,7 +2271,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::TrackCompositeE
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         if !((&self.audio_track_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.audio_track_id).as_bytes()); }
         if !((&self.video_track_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.video_track_id).as_bytes()); }
@@ -2310,7 +2310,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::TrackEgressRequ
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         if !((&self.track_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.track_id).as_bytes()); }
         if let Some(value) = &self.output { match value {
@@ -2340,7 +2340,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DirectFileOutpu
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.filepath).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.filepath).as_bytes()); }
         if let Some(value) = &self.output { match value {
             crate::generated::livekit::direct_file_output::Output::S3(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -2372,7 +2372,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::EncodedFileOutp
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.file_type) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.file_type) as u64); }
         if !((&self.filepath).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.filepath).as_bytes()); }
         if let Some(value) = &self.output { match value {
@@ -2398,7 +2398,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateLayoutReq
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.egress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.egress_id).as_bytes()); }
         if !((&self.layout).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.layout).as_bytes()); }
         at
@@ -2418,7 +2418,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateStreamReq
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.egress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.egress_id).as_bytes()); }
         for value in &self.add_output_urls { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         for value in &self.remove_output_urls { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -2437,7 +2437,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::StreamInfoList 
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.info { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -2466,7 +2466,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::Job {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.id).as_bytes()); }
         if !(*(&self.r#type) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.r#type) as u64); }
         if let Some(value) = &self.room { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -2502,7 +2502,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::JobState {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.status) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.status) as u64); }
         if !((&self.error).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.error).as_bytes()); }
         if !(*(&self.started_at) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.started_at) as u64); }
@@ -2531,7 +2531,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::CreateAgentDisp
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.agent_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.agent_name).as_bytes()); }
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.metadata).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.metadata).as_bytes()); }
@@ -2557,7 +2557,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RoomAgentDispat
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.agent_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.agent_name).as_bytes()); }
         if !((&self.metadata).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.metadata).as_bytes()); }
         if !(*(&self.restart_policy) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.restart_policy) as u64); }
@@ -2579,7 +2579,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DeleteAgentDisp
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.dispatch_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.dispatch_id).as_bytes()); }
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         at
@@ -2598,7 +2598,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListAgentDispat
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.dispatch_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.dispatch_id).as_bytes()); }
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         at
@@ -2616,7 +2616,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListAgentDispat
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.agent_dispatches { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -2640,7 +2640,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AgentDispatch {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.id).as_bytes()); }
         if !((&self.agent_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.agent_name).as_bytes()); }
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
@@ -2666,7 +2666,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AgentDispatchSt
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.jobs { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if !(*(&self.created_at) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.created_at) as u64); }
         if !(*(&self.deleted_at) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.deleted_at) as u64); }
@@ -2698,7 +2698,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::CreateRoomReque
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !(*(&self.empty_timeout) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.empty_timeout))); }
         if !(*(&self.max_participants) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.max_participants))); }
@@ -2730,7 +2730,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RoomEgress {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.room { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.tracks { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.participant { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -2749,7 +2749,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RoomAgent {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.dispatches { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -2766,7 +2766,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListRoomsReques
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.names { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         at
     }
@@ -2783,7 +2783,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListRoomsRespon
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.rooms { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -2800,7 +2800,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DeleteRoomReque
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         at
     }
@@ -2816,7 +2816,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DeleteRoomRespo
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -2832,7 +2832,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListParticipant
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         at
     }
@@ -2849,7 +2849,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListParticipant
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.participants { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -2868,7 +2868,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RoomParticipant
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.identity).as_bytes()); }
         if !(*(&self.revoke_token_ts) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.revoke_token_ts) as u64); }
@@ -2886,7 +2886,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RemoveParticipa
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -2905,7 +2905,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::MuteRoomTrackRe
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.identity).as_bytes()); }
         if !((&self.track_sid).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.track_sid).as_bytes()); }
@@ -2925,7 +2925,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::MuteRoomTrackRe
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.track { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -2947,7 +2947,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateParticipa
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.identity).as_bytes()); }
         if !((&self.metadata).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.metadata).as_bytes()); }
@@ -2973,7 +2973,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateSubscript
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.identity).as_bytes()); }
         for value in &self.track_sids { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -2993,7 +2993,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateSubscript
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -3015,7 +3015,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SendDataRequest
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.data).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, &(&self.data)[..]); }
         if !(*(&self.kind) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.kind) as u64); }
@@ -3037,7 +3037,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SendDataRespons
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -3054,7 +3054,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateRoomMetad
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.metadata).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.metadata).as_bytes()); }
         at
@@ -3082,7 +3082,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::RoomConfigurati
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !(*(&self.empty_timeout) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.empty_timeout))); }
         if !(*(&self.departure_timeout) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.departure_timeout))); }
@@ -3111,7 +3111,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ForwardParticip
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.identity).as_bytes()); }
         if !((&self.destination_room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.destination_room).as_bytes()); }
@@ -3129,7 +3129,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ForwardParticip
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -3147,7 +3147,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::MoveParticipant
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.identity).as_bytes()); }
         if !((&self.destination_room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.destination_room).as_bytes()); }
@@ -3165,7 +3165,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::MoveParticipant
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -3185,7 +3185,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::PerformRpcReque
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room).as_bytes()); }
         if !((&self.destination_identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.destination_identity).as_bytes()); }
         if !((&self.method).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.method).as_bytes()); }
@@ -3206,7 +3206,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::PerformRpcRespo
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.payload).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.payload).as_bytes()); }
         at
     }
@@ -3234,7 +3234,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::CreateIngressRe
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.input_type) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.input_type) as u64); }
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
@@ -3267,7 +3267,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::IngressAudioOpt
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !(*(&self.source) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.source) as u64); }
         if let Some(value) = &self.encoding_options { match value {
@@ -3294,7 +3294,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::IngressVideoOpt
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !(*(&self.source) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.source) as u64); }
         if let Some(value) = &self.encoding_options { match value {
@@ -3319,7 +3319,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::IngressAudioEnc
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.audio_codec) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.audio_codec) as u64); }
         if !(*(&self.bitrate) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.bitrate))); }
         if !(!*(&self.disable_dtx)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.disable_dtx))); }
@@ -3341,7 +3341,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::IngressVideoEnc
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.video_codec) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.video_codec) as u64); }
         if !(*(&self.frame_rate) == 0.0) { at = crate::wire::put_byte(buf, at, 0x11); at = crate::wire::put_raw(buf, at, &(&self.frame_rate).to_le_bytes()); }
         for value in &self.layers { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -3375,7 +3375,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::IngressInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.ingress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.ingress_id).as_bytes()); }
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !((&self.stream_key).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.stream_key).as_bytes()); }
@@ -3416,7 +3416,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::IngressState {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.status) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.status) as u64); }
         if !((&self.error).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.error).as_bytes()); }
         if let Some(value) = &self.video { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -3446,7 +3446,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::InputVideoState
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.mime_type).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.mime_type).as_bytes()); }
         if !(*(&self.average_bitrate) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.average_bitrate))); }
         if !(*(&self.width) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.width))); }
@@ -3470,7 +3470,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::InputAudioState
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.mime_type).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.mime_type).as_bytes()); }
         if !(*(&self.average_bitrate) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.average_bitrate))); }
         if !(*(&self.channels) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.channels))); }
@@ -3500,7 +3500,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateIngressRe
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.ingress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.ingress_id).as_bytes()); }
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
@@ -3529,7 +3529,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListIngressRequ
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         if !((&self.ingress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.ingress_id).as_bytes()); }
         if let Some(value) = &self.page_token { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -3549,7 +3549,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListIngressResp
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.items { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.next_page_token { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
@@ -3567,7 +3567,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DeleteIngressRe
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.ingress_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.ingress_id).as_bytes()); }
         at
     }
@@ -3585,7 +3585,7 @@ impl crate::wire::sealed::Measure for ::pbjson_types::Any {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.type_url).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.type_url).as_bytes()); }
         if !((&self.value).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, &(&self.value)[..]); }
         at
@@ -3604,7 +3604,7 @@ impl crate::wire::sealed::Measure for ::pbjson_types::Duration {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.seconds) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.seconds) as u64); }
         if !(*(&self.nanos) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.nanos) as u64); }
         at
@@ -3621,7 +3621,7 @@ impl crate::wire::sealed::Measure for ::pbjson_types::Empty {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -3638,7 +3638,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipStatus {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.code) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.code) as u64); }
         if !((&self.status).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.status).as_bytes()); }
         at
@@ -3666,7 +3666,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::CreateSipTrunkR
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.inbound_addresses { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         if !((&self.outbound_address).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.outbound_address).as_bytes()); }
         if !((&self.outbound_number).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.outbound_number).as_bytes()); }
@@ -3694,7 +3694,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipCodec {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !(*(&self.rate) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, u64::from(*(&self.rate))); }
         at
@@ -3715,7 +3715,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipMediaConfig 
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(!*(&self.only_listed_codecs)) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, u64::from(*(&self.only_listed_codecs))); }
         for value in &self.codecs { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.encryption { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *value as u64); }
@@ -3738,7 +3738,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ProviderInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.id).as_bytes()); }
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !(*(&self.r#type) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.r#type) as u64); }
@@ -3771,7 +3771,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipTrunkInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_trunk_id).as_bytes()); }
         for value in &self.inbound_addresses { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         if !((&self.outbound_address).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.outbound_address).as_bytes()); }
@@ -3801,7 +3801,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::CreateSipInboun
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.trunk { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -3822,7 +3822,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateSipInboun
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_trunk_id).as_bytes()); }
         if let Some(value) = &self.action { match value {
             crate::generated::livekit::update_sip_inbound_trunk_request::Action::Replace(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -3862,7 +3862,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipInboundTrunk
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_trunk_id).as_bytes()); }
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !((&self.metadata).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.metadata).as_bytes()); }
@@ -3907,7 +3907,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipInboundTrunk
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.numbers { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.allowed_addresses { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.allowed_numbers { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -3933,7 +3933,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::CreateSipOutbou
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.trunk { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -3954,7 +3954,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateSipOutbou
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_trunk_id).as_bytes()); }
         if let Some(value) = &self.action { match value {
             crate::generated::livekit::update_sip_outbound_trunk_request::Action::Replace(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -3992,7 +3992,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipOutboundTrun
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_trunk_id).as_bytes()); }
         if !((&self.name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.name).as_bytes()); }
         if !((&self.metadata).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.metadata).as_bytes()); }
@@ -4036,7 +4036,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipOutboundTrun
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.address { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         if let Some(value) = &self.transport { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *value as u64); }
         if let Some(value) = &self.numbers { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -4063,7 +4063,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::GetSipInboundTr
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_trunk_id).as_bytes()); }
         at
     }
@@ -4080,7 +4080,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::GetSipInboundTr
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.trunk { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -4097,7 +4097,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::GetSipOutboundT
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_trunk_id).as_bytes()); }
         at
     }
@@ -4114,7 +4114,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::GetSipOutboundT
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.trunk { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -4131,7 +4131,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListSipTrunkReq
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.page { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -4148,7 +4148,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListSipTrunkRes
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.items { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -4167,7 +4167,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListSipInboundT
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.trunk_ids { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         for value in &self.numbers { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         if let Some(value) = &self.page { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -4186,7 +4186,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListSipInboundT
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.items { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -4205,7 +4205,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListSipOutbound
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.trunk_ids { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         for value in &self.numbers { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         if let Some(value) = &self.page { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -4224,7 +4224,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListSipOutbound
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.items { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -4241,7 +4241,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DeleteSipTrunkR
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_trunk_id).as_bytes()); }
         at
     }
@@ -4259,7 +4259,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipDispatchRule
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         if !((&self.pin).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.pin).as_bytes()); }
         at
@@ -4279,7 +4279,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipDispatchRule
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_prefix).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_prefix).as_bytes()); }
         if !((&self.pin).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.pin).as_bytes()); }
         if !(!*(&self.no_randomness)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.no_randomness))); }
@@ -4300,7 +4300,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipDispatchRule
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_prefix).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_prefix).as_bytes()); }
         if !((&self.pin).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.pin).as_bytes()); }
         if !(!*(&self.randomize)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.randomize))); }
@@ -4323,7 +4323,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipDispatchRule
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.rule { match value {
             crate::generated::livekit::sip_dispatch_rule::Rule::DispatchRuleDirect(value) => { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
             crate::generated::livekit::sip_dispatch_rule::Rule::DispatchRuleIndividual(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -4353,7 +4353,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::CreateSipDispat
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.rule { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         for value in &self.trunk_ids { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         if !(!*(&self.hide_phone_number)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.hide_phone_number))); }
@@ -4383,7 +4383,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::UpdateSipDispat
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_dispatch_rule_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_dispatch_rule_id).as_bytes()); }
         if let Some(value) = &self.action { match value {
             crate::generated::livekit::update_sip_dispatch_rule_request::Action::Replace(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -4419,7 +4419,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipDispatchRule
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_dispatch_rule_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_dispatch_rule_id).as_bytes()); }
         if let Some(value) = &self.rule { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         for value in &self.trunk_ids { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -4457,7 +4457,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipDispatchRule
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.trunk_ids { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.rule { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.name { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
@@ -4482,7 +4482,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListSipDispatch
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.dispatch_rule_ids { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         for value in &self.trunk_ids { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
         if let Some(value) = &self.page { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -4501,7 +4501,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ListSipDispatch
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         for value in &self.items { at = crate::wire::put_byte(buf, at, 0x0a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         at
     }
@@ -4518,7 +4518,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DeleteSipDispat
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_dispatch_rule_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_dispatch_rule_id).as_bytes()); }
         at
     }
@@ -4542,7 +4542,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipOutboundConf
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.hostname).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.hostname).as_bytes()); }
         if !(*(&self.transport) == 0) { at = crate::wire::put_byte(buf, at, 0x10); at = crate::wire::put_varint(buf, at, *(&self.transport) as u64); }
         if !((&self.auth_username).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.auth_username).as_bytes()); }
@@ -4591,7 +4591,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::CreateSipPartic
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.sip_trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.sip_trunk_id).as_bytes()); }
         if !((&self.sip_call_to).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.sip_call_to).as_bytes()); }
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
@@ -4636,7 +4636,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipParticipantI
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.participant_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.participant_id).as_bytes()); }
         if !((&self.participant_identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.participant_identity).as_bytes()); }
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
@@ -4661,7 +4661,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::TransferSipPart
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.participant_identity).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.participant_identity).as_bytes()); }
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         if !((&self.transfer_to).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.transfer_to).as_bytes()); }
@@ -4710,7 +4710,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipCallInfo {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.call_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.call_id).as_bytes()); }
         if !((&self.trunk_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.trunk_id).as_bytes()); }
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
@@ -4761,7 +4761,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipTransferInfo
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.transfer_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.transfer_id).as_bytes()); }
         if !((&self.call_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.call_id).as_bytes()); }
         if !((&self.transfer_to).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.transfer_to).as_bytes()); }
@@ -4789,7 +4789,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipUri {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.user).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.user).as_bytes()); }
         if !((&self.host).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.host).as_bytes()); }
         if !((&self.ip).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.ip).as_bytes()); }
@@ -4813,7 +4813,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipRequestDest 
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.uri { match value {
             crate::generated::livekit::sip_request_dest::Uri::Raw(value) => { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
             crate::generated::livekit::sip_request_dest::Uri::Values(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -4837,7 +4837,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SipNamedDest {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if let Some(value) = &self.uri { match value {
             crate::generated::livekit::sip_named_dest::Uri::Raw(value) => { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, value.as_bytes()); }
             crate::generated::livekit::sip_named_dest::Uri::Values(value) => { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -4860,7 +4860,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::Destination {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.city).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.city).as_bytes()); }
         if !((&self.country).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.country).as_bytes()); }
         if !((&self.region).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.region).as_bytes()); }
@@ -4882,7 +4882,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::SessionDescript
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.r#type).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.r#type).as_bytes()); }
         if !((&self.sdp).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.sdp).as_bytes()); }
         if !(*(&self.id) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.id))); }
@@ -4914,7 +4914,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DialWhatsAppCal
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.whatsapp_phone_number_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_phone_number_id).as_bytes()); }
         if !((&self.whatsapp_to_phone_number).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_to_phone_number).as_bytes()); }
         if !((&self.whatsapp_api_key).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_api_key).as_bytes()); }
@@ -4944,7 +4944,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DialWhatsAppCal
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.whatsapp_call_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_call_id).as_bytes()); }
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         at
@@ -4964,7 +4964,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DisconnectWhats
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.whatsapp_call_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_call_id).as_bytes()); }
         if !((&self.whatsapp_api_key).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_api_key).as_bytes()); }
         if !(*(&self.disconnect_reason) == 0) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, *(&self.disconnect_reason) as u64); }
@@ -4982,7 +4982,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::DisconnectWhats
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -5000,7 +5000,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ConnectWhatsApp
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.whatsapp_call_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_call_id).as_bytes()); }
         if let Some(value) = &self.sdp { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if !(!*(&self.wait_until_answered)) { at = crate::wire::put_byte(buf, at, 0x18); at = crate::wire::put_varint(buf, at, u64::from(*(&self.wait_until_answered))); }
@@ -5018,7 +5018,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ConnectWhatsApp
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         at
     }
 }
@@ -5048,7 +5048,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AcceptWhatsAppC
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.whatsapp_phone_number_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_phone_number_id).as_bytes()); }
         if !((&self.whatsapp_api_key).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_api_key).as_bytes()); }
         if !((&self.whatsapp_call_id).is_empty()) { at = crate::wire::put_byte(buf, at, 0x1a); at = crate::wire::put_delimited(buf, at, (&self.whatsapp_call_id).as_bytes()); }
@@ -5079,7 +5079,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::AcceptWhatsAppC
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         at
     }
@@ -5103,7 +5103,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ConnectTwilioCa
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !(*(&self.twilio_call_direction) == 0) { at = crate::wire::put_byte(buf, at, 0x08); at = crate::wire::put_varint(buf, at, *(&self.twilio_call_direction) as u64); }
         if !((&self.room_name).is_empty()) { at = crate::wire::put_byte(buf, at, 0x12); at = crate::wire::put_delimited(buf, at, (&self.room_name).as_bytes()); }
         for value in &self.agents { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
@@ -5127,7 +5127,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::ConnectTwilioCa
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.connect_url).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.connect_url).as_bytes()); }
         at
     }
@@ -5152,7 +5152,7 @@ impl crate::wire::sealed::Measure for crate::generated::livekit::WebhookEvent {
     }
 
     #[allow(unused_variables, unused_mut)]
-    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::Sizes<'_>) -> usize {
+    fn write(&self, buf: &mut [u8], mut at: usize, sizes: &mut crate::wire::sealed::Sizes<'_>) -> usize {
         if !((&self.event).is_empty()) { at = crate::wire::put_byte(buf, at, 0x0a); at = crate::wire::put_delimited(buf, at, (&self.event).as_bytes()); }
         if let Some(value) = &self.room { at = crate::wire::put_byte(buf, at, 0x12); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
         if let Some(value) = &self.participant { at = crate::wire::put_byte(buf, at, 0x1a); let size = sizes.next(); at = crate::wire::put_varint(buf, at, size as u64); at = value.write(buf, at, sizes); }
