@@ -27,7 +27,11 @@ const MEASURE_FOR: Duration = Duration::from_secs(2);
 fn main() {
     let response = list_participants_response();
     let encoded = response.to_protobuf();
-    assert_eq!(encoded, response.encode_to_vec(), "Encode writes prost's bytes");
+    assert_eq!(
+        encoded,
+        response.encode_to_vec(),
+        "Encode writes prost's bytes"
+    );
     assert_eq!(
         view::ListParticipantsResponse::from_protobuf(&encoded)
             .expect("the view decodes")

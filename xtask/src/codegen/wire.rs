@@ -53,7 +53,14 @@ pub(super) fn generate(
     }
     let mut view = String::new();
     views.render(&mut view);
-    Ok((encode, view))
+    Ok((format(&encode, "encode.rs")?, format(&view, "view.rs")?))
+}
+
+/// Lays out generated code as rustfmt would (with prettyplease, as prost-build does).
+fn format(code: &str, name: &str) -> Result<String> {
+    let file = syn::parse_file(code)
+        .map_err(|error| format!("generated {name} does not parse: {error}"))?;
+    Ok(prettyplease::unparse(&file))
 }
 
 /// A message of the descriptors, with where its Rust types live.
@@ -410,37 +417,53 @@ fn wire_type(ty: &Ty) -> u32 {
     }
 }
 
-/// The expression for `value` (a reference to a scalar) as the `u64` its varint encodes.
+// In the helpers below, `value` is an expression of a reference to the value: `&self.name`
+// for a field, or `value` for a binding of `for value in &self.names`.
+
+/// The value itself, for comparisons and casts: `self.name`, or `*value`.
+fn deref(value: &str) -> String {
+    value
+        .strip_prefix('&')
+        .map_or_else(|| format!("*{value}"), str::to_owned)
+}
+
+/// The receiver of a method call (which dereferences by itself): `self.name`, or `value`.
+fn receiver(value: &str) -> &str {
+    value.strip_prefix('&').unwrap_or(value)
+}
+
+/// `value` as the `u64` its varint encodes.
 fn as_varint(ty: &Ty, value: &str) -> String {
+    let value = deref(value);
     match ty {
-        Ty::Bool => format!("u64::from(*{value})"),
-        Ty::Uint32 => format!("u64::from(*{value})"),
-        Ty::Uint64 => format!("*{value}"),
+        Ty::Bool | Ty::Uint32 => format!("u64::from({value})"),
+        Ty::Uint64 => value,
         // Negative 32-bit values are sign-extended to ten bytes, as prost writes them.
-        Ty::Int32 | Ty::Enum | Ty::Int64 => format!("*{value} as u64"),
+        Ty::Int32 | Ty::Enum | Ty::Int64 => format!("{value} as u64"),
         _ => unreachable!("not a varint type"),
     }
 }
 
-/// The test that `value` (a reference) is at its default, for the types prost skips then.
-fn is_default(ty: &Ty, value: &str) -> String {
+/// The test that `value` is not at its default (prost skips a plain field at its default).
+fn is_set(ty: &Ty, value: &str) -> String {
     match ty {
-        Ty::Bool => format!("!*{value}"),
-        Ty::Float | Ty::Double => format!("*{value} == 0.0"),
-        Ty::Str | Ty::Bytes { .. } => format!("{value}.is_empty()"),
-        Ty::Message(_) => format!("*{value} == ::core::default::Default::default()"),
-        _ => format!("*{value} == 0"),
+        Ty::Bool => deref(value),
+        Ty::Float | Ty::Double => format!("{} != 0.0", deref(value)),
+        Ty::Str | Ty::Bytes { .. } => format!("!{}.is_empty()", receiver(value)),
+        Ty::Message(_) => format!("{} != ::core::default::Default::default()", deref(value)),
+        _ => format!("{} != 0", deref(value)),
     }
 }
 
-/// Statements adding the length of `value` (a reference), key included, to `len`.
+/// Statements adding the length of `value`, key included, to `len`.
 fn measure_value(ty: &Ty, key_len: usize, value: &str) -> String {
     match ty {
         Ty::Float => format!("len += {};", key_len + 4),
         Ty::Double => format!("len += {};", key_len + 8),
-        Ty::Str | Ty::Bytes { .. } => {
-            format!("len += {key_len} + {WIRE}::delimited_len({value}.len());")
-        }
+        Ty::Str | Ty::Bytes { .. } => format!(
+            "len += {key_len} + {WIRE}::delimited_len({}.len());",
+            receiver(value)
+        ),
         Ty::Message(_) => format!(
             "len += {key_len} + {WIRE}::delimited_len({WIRE}::measure_nested({value}, sizes));"
         ),
@@ -451,14 +474,17 @@ fn measure_value(ty: &Ty, key_len: usize, value: &str) -> String {
     }
 }
 
-/// Statements writing `value` (a reference), key included.
+/// Statements writing `value`, key included.
 fn write_value(ty: &Ty, key: &str, value: &str) -> String {
+    let recv = receiver(value);
     let body = match ty {
-        Ty::Float | Ty::Double => format!("at = {WIRE}::put_raw(buf, at, &{value}.to_le_bytes());"),
-        Ty::Str => format!("at = {WIRE}::put_delimited(buf, at, {value}.as_bytes());"),
-        Ty::Bytes { .. } => format!("at = {WIRE}::put_delimited(buf, at, &{value}[..]);"),
+        Ty::Float | Ty::Double => {
+            format!("at = {WIRE}::put_raw(buf, at, &{recv}.to_le_bytes());")
+        }
+        Ty::Str => format!("at = {WIRE}::put_delimited(buf, at, {recv}.as_bytes());"),
+        Ty::Bytes { .. } => format!("at = {WIRE}::put_delimited(buf, at, &{recv}[..]);"),
         Ty::Message(_) => format!(
-            "let size = sizes.next(); at = {WIRE}::put_varint(buf, at, size as u64); at = {value}.write(buf, at, sizes);"
+            "let size = sizes.next(); at = {WIRE}::put_varint(buf, at, size as u64); at = {recv}.write(buf, at, sizes);"
         ),
         _ => format!(
             "at = {WIRE}::put_varint(buf, at, {});",
@@ -485,7 +511,9 @@ fn entry_part_len(ty: &Ty, value: &str, measuring: bool) -> String {
     match ty {
         Ty::Float => "5".to_owned(),
         Ty::Double => "9".to_owned(),
-        Ty::Str | Ty::Bytes { .. } => format!("1 + {WIRE}::delimited_len({value}.len())"),
+        Ty::Str | Ty::Bytes { .. } => {
+            format!("1 + {WIRE}::delimited_len({}.len())", receiver(value))
+        }
         Ty::Message(_) if measuring => {
             format!("1 + {WIRE}::delimited_len({WIRE}::measure_nested({value}, sizes))")
         }
@@ -566,17 +594,18 @@ fn encode_field(field: &Field, measure: &mut String, write: &mut String) {
     let (key_bytes, key_len) = key(field.number, wire);
     match &field.shape {
         Shape::Plain => {
+            let value = format!("&self.{rust}");
             let _ = write!(
                 measure,
-                "\n        if !({}) {{ {} }}",
-                is_default(&field.ty, &format!("(&self.{rust})")),
-                measure_value(&field.ty, key_len, &format!("(&self.{rust})"))
+                "\n        if {} {{ {} }}",
+                is_set(&field.ty, &value),
+                measure_value(&field.ty, key_len, &value)
             );
             let _ = write!(
                 write,
-                "\n        if !({}) {{ {} }}",
-                is_default(&field.ty, &format!("(&self.{rust})")),
-                write_value(&field.ty, &key_bytes, &format!("(&self.{rust})"))
+                "\n        if {} {{ {} }}",
+                is_set(&field.ty, &value),
+                write_value(&field.ty, &key_bytes, &value)
             );
         }
         Shape::Optional => {
@@ -624,15 +653,15 @@ fn encode_field(field: &Field, measure: &mut String, write: &mut String) {
         Shape::Map(key_ty, value_ty) => {
             let entry_key = |measuring: bool| {
                 format!(
-                    "(if {} {{ 0 }} else {{ {} }})",
-                    is_default(key_ty, "key"),
+                    "(if {} {{ {} }} else {{ 0 }})",
+                    is_set(key_ty, "key"),
                     entry_part_len(key_ty, "key", measuring)
                 )
             };
             let entry_value = |measuring: bool| {
                 format!(
-                    "(if {} {{ 0 }} else {{ {} }})",
-                    is_default(value_ty, "value"),
+                    "(if {} {{ {} }} else {{ 0 }})",
+                    is_set(value_ty, "value"),
                     entry_part_len(value_ty, "value", measuring)
                 )
             };
@@ -644,8 +673,8 @@ fn encode_field(field: &Field, measure: &mut String, write: &mut String) {
             );
             let value_size = if matches!(value_ty, Ty::Message(_)) {
                 format!(
-                    "let value_size = if {} {{ 0 }} else {{ sizes.next() }}; ",
-                    is_default(value_ty, "value")
+                    "let value_size = if {} {{ sizes.next() }} else {{ 0 }}; ",
+                    is_set(value_ty, "value")
                 )
             } else {
                 String::new()
@@ -655,8 +684,9 @@ fn encode_field(field: &Field, measure: &mut String, write: &mut String) {
             let write_part = |ty: &Ty, key: &str, value: &str| match ty {
                 Ty::Message(_) => {
                     format!(
-                        "{} at = {WIRE}::put_varint(buf, at, value_size as u64); at = {value}.write(buf, at, sizes);",
-                        write_key(key)
+                        "{} at = {WIRE}::put_varint(buf, at, value_size as u64); at = {}.write(buf, at, sizes);",
+                        write_key(key),
+                        receiver(value)
                     )
                 }
                 _ => write_value(ty, key, value),
@@ -665,13 +695,13 @@ fn encode_field(field: &Field, measure: &mut String, write: &mut String) {
                 write,
                 "\n        for (key, value) in &self.{rust} {{ {value_size}let entry = {} + {}; \
                  {} at = {WIRE}::put_varint(buf, at, entry as u64); \
-                 if !({}) {{ {} }} if !({}) {{ {} }} }}",
+                 if {} {{ {} }} if {} {{ {} }} }}",
                 entry_key(false),
                 entry_value(false),
                 write_key(&key_bytes),
-                is_default(key_ty, "key"),
+                is_set(key_ty, "key"),
                 write_part(key_ty, &key_key, "key"),
-                is_default(value_ty, "value"),
+                is_set(value_ty, "value"),
                 write_part(value_ty, &value_key, "value"),
             );
         }
@@ -712,14 +742,13 @@ fn reader_method(ty: &Ty) -> &'static str {
 
 /// The owned value of a view element (`value` is a reference to it).
 fn to_owned(ty: &Ty, value: &str) -> String {
+    let recv = receiver(value);
     match ty {
-        Ty::Str => format!("::alloc::string::String::from(*{value})"),
-        Ty::Bytes { shared: false } => format!("{value}.to_vec()"),
-        Ty::Bytes { shared: true } => {
-            format!("::prost::bytes::Bytes::copy_from_slice(&{value}[..])")
-        }
-        Ty::Message(_) => format!("{value}.to_message()"),
-        _ => format!("*{value}"),
+        Ty::Str => format!("::alloc::string::String::from({})", deref(value)),
+        Ty::Bytes { shared: false } => format!("{recv}.to_vec()"),
+        Ty::Bytes { shared: true } => format!("::prost::bytes::Bytes::copy_from_slice({recv})"),
+        Ty::Message(_) => format!("{recv}.to_message()"),
+        _ => deref(value),
     }
 }
 
@@ -780,7 +809,7 @@ fn view_struct(
                     Shape::Plain => (
                         element,
                         read_into(field, &format!("self.{rust}")),
-                        to_owned(&field.ty, &format!("(&self.{rust})")),
+                        to_owned(&field.ty, &format!("&self.{rust}")),
                     ),
                     Shape::Optional => {
                         let arm = match &field.ty {
