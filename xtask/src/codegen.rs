@@ -689,6 +689,17 @@ fn every_message(descriptors: &FileDescriptorSet, secrets: &SecretFields) -> Str
         }
     }
     text.push_str("];\n");
+    text.push_str(
+        "\n/// The bytes of a sample's hex.\n\
+         #[allow(dead_code)]\n\
+         fn from_hex(hex: &str) -> Vec<u8> {\n    \
+             assert!(hex.len().is_multiple_of(2), \"odd hex length\");\n    \
+             (0..hex.len())\n        \
+                 .step_by(2)\n        \
+                 .map(|index| u8::from_str_radix(&hex[index..index + 2], 16).expect(\"hex digit\"))\n        \
+                 .collect()\n\
+         }\n",
+    );
     text
 }
 

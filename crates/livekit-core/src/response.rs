@@ -18,42 +18,36 @@ pub(crate) fn parse<R: Rpc, B: AsRef<[u8]>>(
     response: &http::Response<B>,
     request_id: &str,
 ) -> Result<R::Response, Error> {
-    let body = response.body().as_ref();
-    let status = response.status().as_u16();
-    if status == 200 {
-        return <R::Response as prost::Message>::decode(body).map_err(|error| {
-            Error::Decode(DecodeError {
-                rpc: R::DESCRIPTOR.name,
-                message: error.to_string(),
-                body: body.to_vec(),
-            })
-        });
-    }
-    Err(Error::from(server_error(
-        R::DESCRIPTOR.name,
-        status,
-        response.headers(),
-        body,
-        request_id,
-    )))
+    parse_with::<R, _>(response, request_id, |body| {
+        <R::Response as prost::Message>::decode(body).map_err(|error| error.to_string())
+    })
 }
 
 pub(crate) fn parse_view<'b, R: Rpc, B: AsRef<[u8]>>(
     response: &'b http::Response<B>,
     request_id: &str,
 ) -> Result<<R::Response as HasView>::View<'b>, Error> {
+    parse_with::<R, _>(response, request_id, |body| {
+        <R::Response as HasView>::View::from_protobuf(body).map_err(|error| error.to_string())
+    })
+}
+
+/// The message `decode` makes of the body on 200, otherwise the server's error.
+fn parse_with<'b, R: Rpc, T>(
+    response: &'b http::Response<impl AsRef<[u8]>>,
+    request_id: &str,
+    decode: impl FnOnce(&'b [u8]) -> Result<T, String>,
+) -> Result<T, Error> {
     let body = response.body().as_ref();
     let status = response.status().as_u16();
     if status == 200 {
-        return <<R::Response as HasView>::View<'b> as View<'b>>::from_protobuf(body).map_err(
-            |error| {
-                Error::Decode(DecodeError {
-                    rpc: R::DESCRIPTOR.name,
-                    message: error.to_string(),
-                    body: body.to_vec(),
-                })
-            },
-        );
+        return decode(body).map_err(|message| {
+            Error::Decode(DecodeError {
+                rpc: R::DESCRIPTOR.name,
+                message,
+                body: body.to_vec(),
+            })
+        });
     }
     Err(Error::from(server_error(
         R::DESCRIPTOR.name,

@@ -8,13 +8,6 @@ use livekit_proto::*;
 
 include!("generated/every_message.rs");
 
-fn from_hex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|index| u8::from_str_radix(&hex[index..index + 2], 16).expect("hex digit"))
-        .collect()
-}
-
 /// The sample encodings set each string field to `"<field name> é😀 \"0\""` (or `1` for the
 /// second element of a repeated field), so a leaked secret shows up as its field name.
 fn sample_value(field: &str) -> String {

@@ -9,13 +9,6 @@ use livekit_proto::{Encode, HasView, Message, view};
 
 include!("generated/every_message.rs");
 
-fn from_hex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|index| u8::from_str_radix(&hex[index..index + 2], 16).expect("hex digit"))
-        .collect()
-}
-
 /// Decodes `bytes` with prost and as a view; both must succeed with the same message, or
 /// both fail.
 fn agree<M>(name: &str, bytes: &[u8]) -> bool

@@ -225,3 +225,13 @@ const SECRET_FIELDS: &[(&str, &str)] = &[
     ("SipTrunkInfo", "outbound_password"),
     ("WebhookConfig", "signing_key"),
 ];
+
+/// The bytes of a sample's hex.
+#[allow(dead_code)]
+fn from_hex(hex: &str) -> Vec<u8> {
+    assert!(hex.len().is_multiple_of(2), "odd hex length");
+    (0..hex.len())
+        .step_by(2)
+        .map(|index| u8::from_str_radix(&hex[index..index + 2], 16).expect("hex digit"))
+        .collect()
+}
