@@ -108,13 +108,7 @@ pub(crate) fn stale_files(files: &[(String, String)]) -> Result<Vec<String>> {
 /// Generates every file of the generated directories, in memory: `(path relative to the
 /// crate, contents)`.
 pub(crate) fn generate() -> Result<Vec<(String, String)>> {
-    let mut compiler = protox::Compiler::new([protocol_dir()])
-        .map_err(|error| format!("compiling protocol/: {error}"))?;
-    compiler
-        .include_source_info(true)
-        .include_imports(true)
-        .open_files(ROOTS)
-        .map_err(|error| format!("compiling protocol/: {error}"))?;
+    let compiler = compile()?;
     let mut descriptors = compiler.file_descriptor_set();
     prune_unreferenced(&mut descriptors);
     let secrets = secret_fields(&compiler.descriptor_pool(), &descriptors)?;
@@ -155,6 +149,35 @@ pub mod rpc_table;
         file("src/generated/rpc_table.rs", &rpcs),
         file("tests/generated/every_message.rs", &messages),
     ])
+}
+
+/// The [`ROOTS`] of `protocol/` compiled, with their imports and comments.
+fn compile() -> Result<protox::Compiler> {
+    let mut compiler = protox::Compiler::new([protocol_dir()])
+        .map_err(|error| format!("compiling protocol/: {error}"))?;
+    compiler
+        .include_source_info(true)
+        .include_imports(true)
+        .open_files(ROOTS)
+        .map_err(|error| format!("compiling protocol/: {error}"))?;
+    Ok(compiler)
+}
+
+/// The sample encodings of the messages `names` (fully qualified: `.livekit.Room`), each
+/// setting every field as `tests/generated/every_message.rs` does (see [`samples`]); for the
+/// fuzz seeds.
+pub(crate) fn message_samples(names: &[&str]) -> Result<Vec<Vec<u8>>> {
+    let descriptors = compile()?.file_descriptor_set();
+    let schema = samples::Schema::new(&descriptors);
+    names
+        .iter()
+        .map(|name| {
+            schema
+                .contains(name)
+                .then(|| schema.sample(name))
+                .ok_or_else(|| format!("protocol/ has no message {name}"))
+        })
+        .collect()
 }
 
 /// Drops the top-level messages and enums of imported files that nothing in the [`ROOTS`]

@@ -27,6 +27,24 @@ pub(crate) const TARGETS: &[&str] = &[
     "webhook_protojson",
     "response_parse",
     "url_normalise",
+    "view_decode",
+];
+
+/// The message types of the `view_decode` target, by the selector byte that starts its
+/// input: the order of `MESSAGES` in `fuzz/fuzz_targets/view_decode.rs`.
+const VIEW_DECODE_MESSAGES: &[&str] = &[
+    ".livekit.ListParticipantsResponse",
+    ".livekit.ParticipantInfo",
+    ".livekit.Room",
+    ".livekit.WebhookEvent",
+    ".livekit.EgressInfo",
+    ".livekit.SIPOutboundTrunkInfo",
+    ".livekit.IngressInfo",
+    ".livekit.ListRoomsResponse",
+    ".livekit.AgentDispatch",
+    ".livekit.CreateSIPParticipantRequest",
+    ".livekit.MetricsBatch",
+    ".livekit.SIPCallInfo",
 ];
 
 const USAGE: &str = "usage: cargo xtask fuzz [--seconds N] [--target NAME]...
@@ -267,7 +285,8 @@ fn crash_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Regenerates `fuzz/seeds/` from the repository's real vectors: the peer SDK tokens, the
 /// Python SDK's captured replies and request bodies, the Node SDK's captured exchanges (from
 /// `shared/reference/` beside the repository, when present) and the server's own webhooks
-/// (`fuzz/seeds/server_webhooks.json`, captured from the real server).
+/// (`fuzz/seeds/server_webhooks.json`, captured from the real server); and, for
+/// `view_decode`, an encoding of each of its messages that sets every field.
 fn write_seeds() -> Result {
     let root = workspace_root();
     let mut seeds = Seeds::default();
@@ -294,14 +313,27 @@ fn write_seeds() -> Result {
     }
     let requests =
         read_json(&root.join("crates/livekit-proto/tests/fixtures/python_captures.json"))?;
-    for request in array(&requests, "requests") {
+    for (index, request) in array(&requests, "requests").enumerate() {
         // Real protobuf bodies, as 200 answers: most decode as some response message.
         if let Some(bytes) = request["body_hex"].as_str().and_then(hex) {
             let mut seed = b"200 0\ncontent-type: application/protobuf\n\n".to_vec();
             seed.extend_from_slice(&bytes);
             seeds.add("response_parse", &seed);
             seeds.add("webhook_protojson", &bytes);
+            // As its own type when `view_decode` has it; otherwise spread over the types (a
+            // body of strings and varints at low field numbers decodes as most messages).
+            let own = request["request_type"].as_str().and_then(|name| {
+                VIEW_DECODE_MESSAGES
+                    .iter()
+                    .position(|message| message.trim_start_matches('.') == name)
+            });
+            let selector = own.unwrap_or(index % VIEW_DECODE_MESSAGES.len());
+            seeds.add("view_decode", &view_decode_seed(selector, &bytes));
         }
+    }
+    let samples = crate::codegen::message_samples(VIEW_DECODE_MESSAGES)?;
+    for (selector, sample) in samples.iter().enumerate() {
+        seeds.add("view_decode", &view_decode_seed(selector, sample));
     }
 
     let reference = root.join("../shared/reference");
@@ -371,6 +403,12 @@ fn write_seeds() -> Result {
         seeds.add("url_normalise", url.as_bytes());
     }
     seeds.write()
+}
+
+/// A `view_decode` input: the selector byte of the message type, then the buffer.
+fn view_decode_seed(selector: usize, buf: &[u8]) -> Vec<u8> {
+    let selector = u8::try_from(selector).expect("fewer than 256 message types");
+    [&[selector][..], buf].concat()
 }
 
 /// Seed files by target, deduplicated, named by content hash so reruns are stable.

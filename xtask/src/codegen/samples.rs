@@ -54,6 +54,11 @@ impl<'a> Schema<'a> {
         }
     }
 
+    /// Whether there is a message named `name`.
+    pub(super) fn contains(&self, name: &str) -> bool {
+        self.messages.contains_key(name)
+    }
+
     /// The sample encoding of the message named `name`.
     pub(super) fn sample(&self, name: &str) -> Vec<u8> {
         let mut out = Vec::new();
