@@ -282,9 +282,18 @@ fn views_borrow_from_the_buffer() {
     assert_eq!(livekit_proto::ParticipantInfo::from(&viewed), info);
 }
 
-/// A view of a message with credentials prints them as the owned message does.
+/// A view prints as its owned message does; credentials are redacted.
 #[test]
 fn views_redact_secrets_in_debug() {
+    let info = livekit_proto::ParticipantInfo {
+        identity: "alice".into(),
+        state: 99,
+        ..Default::default()
+    };
+    let bytes = info.to_protobuf();
+    let viewed = view::ParticipantInfo::from_protobuf(&bytes).expect("decodes");
+    assert_eq!(format!("{viewed:?}"), format!("{info:?}"));
+
     let trunk = livekit_proto::SipOutboundTrunkInfo {
         auth_password: "hunter2-sip".into(),
         ..Default::default()
@@ -294,4 +303,5 @@ fn views_redact_secrets_in_debug() {
     let printed = format!("{viewed:?}");
     assert!(!printed.contains("hunter2-sip"), "{printed}");
     assert!(printed.contains("<redacted>"), "{printed}");
+    assert_eq!(printed, format!("{trunk:?}"));
 }

@@ -799,7 +799,6 @@ fn view_struct(
     let mut arms = String::new();
     let mut conversions = String::new();
     let mut oneof_enums = String::new();
-    let derive_debug = if secret { "" } else { "Debug, " };
     for member in members {
         match member {
             Member::Field(field) => {
@@ -953,7 +952,7 @@ fn view_struct(
                     oneof_enums,
                     "
 /// The `{enum_name}` oneof of [`{name}`](super::{name}), viewed.
-#[derive({derive_debug}Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum {enum_name}{enum_generics} {{{enum_variants}
 }}
 "
@@ -969,25 +968,28 @@ pub enum {enum_name}{enum_generics} {{{enum_variants}
             }
         }
     }
-    let debug = if secret {
-        format!(
-            "
-/// Prints as the owned message does: credentials as `<redacted>`.
-impl ::core::fmt::Debug for {name}<'_> {{
+    let lifetime_use = if borrows { "<'_>" } else { "" };
+    // Printed through the owned message: the same output (credentials redacted), and no
+    // derived `Debug` to compile for every view.
+    let redacted = if secret {
+        ": credentials as `<redacted>`"
+    } else {
+        ""
+    };
+    let debug = format!(
+        "
+/// Prints as the owned message does{redacted}.
+impl ::core::fmt::Debug for {name}{lifetime_use} {{
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {{
         ::core::fmt::Debug::fmt(&self.to_message(), f)
     }}
 }}
 "
-        )
-    } else {
-        String::new()
-    };
-    let lifetime_use = if borrows { "<'_>" } else { "" };
+    );
     let code = format!(
         "
 /// [`{owned_doc}`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive({derive_debug}Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct {name}{generics} {{{fields}
 }}
 {debug}

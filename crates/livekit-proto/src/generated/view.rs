@@ -2,7 +2,7 @@
 // From protocol/ (github.com/livekit/protocol v1.50.4).
 
 /// [`crate::MetricsBatch`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct MetricsBatch<'a> {
     pub timestamp_ms: i64,
     pub normalized_timestamp: ::core::option::Option<
@@ -11,6 +11,12 @@ pub struct MetricsBatch<'a> {
     pub str_data: ::alloc::vec::Vec<&'a str>,
     pub time_series: ::alloc::vec::Vec<crate::generated::view::TimeSeriesMetric>,
     pub events: ::alloc::vec::Vec<crate::generated::view::EventMetric<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for MetricsBatch<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> MetricsBatch<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -110,13 +116,19 @@ impl crate::wire::HasView for crate::generated::livekit::MetricsBatch {
     type View<'a> = crate::generated::view::MetricsBatch<'a>;
 }
 /// [`crate::TimeSeriesMetric`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TimeSeriesMetric {
     pub label: u32,
     pub participant_identity: u32,
     pub track_sid: u32,
     pub samples: ::alloc::vec::Vec<crate::generated::view::MetricSample>,
     pub rid: u32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for TimeSeriesMetric {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl TimeSeriesMetric {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -190,13 +202,19 @@ impl crate::wire::HasView for crate::generated::livekit::TimeSeriesMetric {
     type View<'a> = crate::generated::view::TimeSeriesMetric;
 }
 /// [`crate::MetricSample`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct MetricSample {
     pub timestamp_ms: i64,
     pub normalized_timestamp: ::core::option::Option<
         crate::generated::view::well_known::Timestamp,
     >,
     pub value: f32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for MetricSample {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl MetricSample {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -262,7 +280,7 @@ impl crate::wire::HasView for crate::generated::livekit::MetricSample {
     type View<'a> = crate::generated::view::MetricSample;
 }
 /// [`crate::EventMetric`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EventMetric<'a> {
     pub label: u32,
     pub participant_identity: u32,
@@ -277,6 +295,12 @@ pub struct EventMetric<'a> {
     >,
     pub metadata: &'a str,
     pub rid: u32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for EventMetric<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> EventMetric<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -381,10 +405,16 @@ impl crate::wire::HasView for crate::generated::livekit::EventMetric {
     type View<'a> = crate::generated::view::EventMetric<'a>;
 }
 /// [`crate::Pagination`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Pagination<'a> {
     pub after_id: &'a str,
     pub limit: i32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for Pagination<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> Pagination<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -439,9 +469,15 @@ impl crate::wire::HasView for crate::generated::livekit::Pagination {
     type View<'a> = crate::generated::view::Pagination<'a>;
 }
 /// [`crate::TokenPagination`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TokenPagination<'a> {
     pub token: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for TokenPagination<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> TokenPagination<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -495,12 +531,18 @@ impl crate::wire::HasView for crate::generated::livekit::TokenPagination {
     type View<'a> = crate::generated::view::TokenPagination<'a>;
 }
 /// [`crate::ListUpdate`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListUpdate<'a> {
     pub set: ::alloc::vec::Vec<&'a str>,
     pub add: ::alloc::vec::Vec<&'a str>,
     pub remove: ::alloc::vec::Vec<&'a str>,
     pub clear: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListUpdate<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListUpdate<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -700,10 +742,16 @@ impl crate::wire::HasView for crate::generated::livekit::Room {
     type View<'a> = crate::generated::view::Room<'a>;
 }
 /// [`crate::Codec`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Codec<'a> {
     pub mime: &'a str,
     pub fmtp_line: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for Codec<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> Codec<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -758,7 +806,7 @@ impl crate::wire::HasView for crate::generated::livekit::Codec {
     type View<'a> = crate::generated::view::Codec<'a>;
 }
 /// [`crate::ParticipantPermission`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ParticipantPermission {
     pub can_subscribe: bool,
     pub can_publish: bool,
@@ -770,6 +818,12 @@ pub struct ParticipantPermission {
     pub agent: bool,
     pub can_subscribe_metrics: bool,
     pub can_manage_agent_session: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ParticipantPermission {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl ParticipantPermission {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -872,7 +926,7 @@ impl crate::wire::HasView for crate::generated::livekit::ParticipantPermission {
     type View<'a> = crate::generated::view::ParticipantPermission;
 }
 /// [`crate::ParticipantInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ParticipantInfo<'a> {
     pub sid: &'a str,
     pub identity: &'a str,
@@ -895,6 +949,12 @@ pub struct ParticipantInfo<'a> {
     pub data_tracks: ::alloc::vec::Vec<crate::generated::view::DataTrackInfo<'a>>,
     pub client_protocol: i32,
     pub capabilities: ::alloc::vec::Vec<i32>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ParticipantInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ParticipantInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -1064,8 +1124,14 @@ impl crate::wire::HasView for crate::generated::livekit::ParticipantInfo {
     type View<'a> = crate::generated::view::ParticipantInfo<'a>;
 }
 /// [`crate::Encryption`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Encryption {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for Encryption {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl Encryption {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -1115,7 +1181,7 @@ impl crate::wire::HasView for crate::generated::livekit::Encryption {
     type View<'a> = crate::generated::view::Encryption;
 }
 /// [`crate::SimulcastCodecInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SimulcastCodecInfo<'a> {
     pub mime_type: &'a str,
     pub mid: &'a str,
@@ -1123,6 +1189,12 @@ pub struct SimulcastCodecInfo<'a> {
     pub layers: ::alloc::vec::Vec<crate::generated::view::VideoLayer<'a>>,
     pub video_layer_mode: i32,
     pub sdp_cid: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SimulcastCodecInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SimulcastCodecInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -1201,7 +1273,7 @@ impl crate::wire::HasView for crate::generated::livekit::SimulcastCodecInfo {
     type View<'a> = crate::generated::view::SimulcastCodecInfo<'a>;
 }
 /// [`crate::TrackInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TrackInfo<'a> {
     pub sid: &'a str,
     pub r#type: i32,
@@ -1224,6 +1296,12 @@ pub struct TrackInfo<'a> {
     pub audio_features: ::alloc::vec::Vec<i32>,
     pub backup_codec_policy: i32,
     pub packet_trailer_features: ::alloc::vec::Vec<i32>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for TrackInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> TrackInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -1362,7 +1440,7 @@ impl crate::wire::HasView for crate::generated::livekit::TrackInfo {
     type View<'a> = crate::generated::view::TrackInfo<'a>;
 }
 /// [`crate::DataTrackInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DataTrackInfo<'a> {
     pub pub_handle: u32,
     pub sid: &'a str,
@@ -1372,6 +1450,12 @@ pub struct DataTrackInfo<'a> {
         crate::generated::view::DataTrackFrameEncoding<'a>,
     >,
     pub schema: ::core::option::Option<crate::generated::view::DataTrackSchemaId<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DataTrackInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DataTrackInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -1446,11 +1530,17 @@ impl crate::wire::HasView for crate::generated::livekit::DataTrackInfo {
     type View<'a> = crate::generated::view::DataTrackInfo<'a>;
 }
 /// [`crate::DataTrackFrameEncoding`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DataTrackFrameEncoding<'a> {
     pub value: ::core::option::Option<
         crate::generated::view::data_track_frame_encoding::Value<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DataTrackFrameEncoding<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DataTrackFrameEncoding<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -1535,11 +1625,17 @@ impl crate::wire::HasView for crate::generated::livekit::DataTrackFrameEncoding 
     type View<'a> = crate::generated::view::DataTrackFrameEncoding<'a>;
 }
 /// [`crate::DataTrackSchemaEncoding`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DataTrackSchemaEncoding<'a> {
     pub value: ::core::option::Option<
         crate::generated::view::data_track_schema_encoding::Value<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DataTrackSchemaEncoding<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DataTrackSchemaEncoding<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -1624,12 +1720,18 @@ impl crate::wire::HasView for crate::generated::livekit::DataTrackSchemaEncoding
     type View<'a> = crate::generated::view::DataTrackSchemaEncoding<'a>;
 }
 /// [`crate::DataTrackSchemaId`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DataTrackSchemaId<'a> {
     pub name: &'a str,
     pub encoding: ::core::option::Option<
         crate::generated::view::DataTrackSchemaEncoding<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DataTrackSchemaId<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DataTrackSchemaId<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -1690,7 +1792,7 @@ impl crate::wire::HasView for crate::generated::livekit::DataTrackSchemaId {
     type View<'a> = crate::generated::view::DataTrackSchemaId<'a>;
 }
 /// [`crate::VideoLayer`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct VideoLayer<'a> {
     pub quality: i32,
     pub width: u32,
@@ -1700,6 +1802,12 @@ pub struct VideoLayer<'a> {
     pub spatial_layer: i32,
     pub rid: &'a str,
     pub repair_ssrc: u32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for VideoLayer<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> VideoLayer<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -1766,7 +1874,7 @@ impl crate::wire::HasView for crate::generated::livekit::VideoLayer {
     type View<'a> = crate::generated::view::VideoLayer<'a>;
 }
 /// [`crate::DataPacket`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DataPacket<'a> {
     pub kind: i32,
     pub value: ::core::option::Option<crate::generated::view::data_packet::Value<'a>>,
@@ -1774,6 +1882,12 @@ pub struct DataPacket<'a> {
     pub destination_identities: ::alloc::vec::Vec<&'a str>,
     pub sequence: u32,
     pub participant_sid: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DataPacket<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DataPacket<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2155,12 +2269,18 @@ impl crate::wire::HasView for crate::generated::livekit::DataPacket {
     type View<'a> = crate::generated::view::DataPacket<'a>;
 }
 /// [`crate::EncryptedPacket`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EncryptedPacket<'a> {
     pub encryption_type: i32,
     pub iv: &'a [u8],
     pub key_index: u32,
     pub encrypted_value: &'a [u8],
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for EncryptedPacket<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> EncryptedPacket<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2226,9 +2346,15 @@ impl crate::wire::HasView for crate::generated::livekit::EncryptedPacket {
     type View<'a> = crate::generated::view::EncryptedPacket<'a>;
 }
 /// [`crate::ActiveSpeakerUpdate`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ActiveSpeakerUpdate<'a> {
     pub speakers: ::alloc::vec::Vec<crate::generated::view::SpeakerInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ActiveSpeakerUpdate<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ActiveSpeakerUpdate<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2293,11 +2419,17 @@ impl crate::wire::HasView for crate::generated::livekit::ActiveSpeakerUpdate {
     type View<'a> = crate::generated::view::ActiveSpeakerUpdate<'a>;
 }
 /// [`crate::SpeakerInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SpeakerInfo<'a> {
     pub sid: &'a str,
     pub level: f32,
     pub active: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SpeakerInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SpeakerInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2354,7 +2486,7 @@ impl crate::wire::HasView for crate::generated::livekit::SpeakerInfo {
     type View<'a> = crate::generated::view::SpeakerInfo<'a>;
 }
 /// [`crate::UserPacket`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UserPacket<'a> {
     pub participant_sid: &'a str,
     pub payload: &'a [u8],
@@ -2366,6 +2498,12 @@ pub struct UserPacket<'a> {
     pub start_time: ::core::option::Option<u64>,
     pub end_time: ::core::option::Option<u64>,
     pub nonce: &'a [u8],
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UserPacket<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UserPacket<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2463,10 +2601,16 @@ impl crate::wire::HasView for crate::generated::livekit::UserPacket {
     type View<'a> = crate::generated::view::UserPacket<'a>;
 }
 /// [`crate::SipDtmf`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipDtmf<'a> {
     pub code: u32,
     pub digit: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipDtmf<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipDtmf<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2521,11 +2665,17 @@ impl crate::wire::HasView for crate::generated::livekit::SipDtmf {
     type View<'a> = crate::generated::view::SipDtmf<'a>;
 }
 /// [`crate::Transcription`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Transcription<'a> {
     pub transcribed_participant_identity: &'a str,
     pub track_id: &'a str,
     pub segments: ::alloc::vec::Vec<crate::generated::view::TranscriptionSegment<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for Transcription<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> Transcription<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2603,7 +2753,7 @@ impl crate::wire::HasView for crate::generated::livekit::Transcription {
     type View<'a> = crate::generated::view::Transcription<'a>;
 }
 /// [`crate::TranscriptionSegment`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TranscriptionSegment<'a> {
     pub id: &'a str,
     pub text: &'a str,
@@ -2611,6 +2761,12 @@ pub struct TranscriptionSegment<'a> {
     pub end_time: u64,
     pub r#final: bool,
     pub language: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for TranscriptionSegment<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> TranscriptionSegment<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2681,7 +2837,7 @@ impl crate::wire::HasView for crate::generated::livekit::TranscriptionSegment {
     type View<'a> = crate::generated::view::TranscriptionSegment<'a>;
 }
 /// [`crate::ChatMessage`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ChatMessage<'a> {
     pub id: &'a str,
     pub timestamp: i64,
@@ -2689,6 +2845,12 @@ pub struct ChatMessage<'a> {
     pub message: &'a str,
     pub deleted: bool,
     pub generated: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ChatMessage<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ChatMessage<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2755,7 +2917,7 @@ impl crate::wire::HasView for crate::generated::livekit::ChatMessage {
     type View<'a> = crate::generated::view::ChatMessage<'a>;
 }
 /// [`crate::RpcRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RpcRequest<'a> {
     pub id: &'a str,
     pub method: &'a str,
@@ -2763,6 +2925,12 @@ pub struct RpcRequest<'a> {
     pub response_timeout_ms: u32,
     pub version: u32,
     pub compressed_payload: &'a [u8],
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RpcRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RpcRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2831,9 +2999,15 @@ impl crate::wire::HasView for crate::generated::livekit::RpcRequest {
     type View<'a> = crate::generated::view::RpcRequest<'a>;
 }
 /// [`crate::RpcAck`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RpcAck<'a> {
     pub request_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RpcAck<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RpcAck<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2886,10 +3060,16 @@ impl crate::wire::HasView for crate::generated::livekit::RpcAck {
     type View<'a> = crate::generated::view::RpcAck<'a>;
 }
 /// [`crate::RpcResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RpcResponse<'a> {
     pub request_id: &'a str,
     pub value: ::core::option::Option<crate::generated::view::rpc_response::Value<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RpcResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RpcResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -2995,11 +3175,17 @@ impl crate::wire::HasView for crate::generated::livekit::RpcResponse {
     type View<'a> = crate::generated::view::RpcResponse<'a>;
 }
 /// [`crate::RpcError`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RpcError<'a> {
     pub code: u32,
     pub message: &'a str,
     pub data: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RpcError<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RpcError<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -3056,10 +3242,16 @@ impl crate::wire::HasView for crate::generated::livekit::RpcError {
     type View<'a> = crate::generated::view::RpcError<'a>;
 }
 /// [`crate::ParticipantTracks`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ParticipantTracks<'a> {
     pub participant_sid: &'a str,
     pub track_sids: ::alloc::vec::Vec<&'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ParticipantTracks<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ParticipantTracks<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -3125,7 +3317,7 @@ impl crate::wire::HasView for crate::generated::livekit::ParticipantTracks {
     type View<'a> = crate::generated::view::ParticipantTracks<'a>;
 }
 /// [`crate::ClientInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ClientInfo<'a> {
     pub sdk: i32,
     pub version: &'a str,
@@ -3140,6 +3332,12 @@ pub struct ClientInfo<'a> {
     pub other_sdks: &'a str,
     pub client_protocol: i32,
     pub capabilities: ::alloc::vec::Vec<i32>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ClientInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ClientInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -3228,10 +3426,16 @@ impl crate::wire::HasView for crate::generated::livekit::ClientInfo {
     type View<'a> = crate::generated::view::ClientInfo<'a>;
 }
 /// [`crate::TimedVersion`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TimedVersion {
     pub unix_micro: i64,
     pub ticks: i32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for TimedVersion {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl TimedVersion {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -3286,8 +3490,14 @@ impl crate::wire::HasView for crate::generated::livekit::TimedVersion {
     type View<'a> = crate::generated::view::TimedVersion;
 }
 /// [`crate::DataStream`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DataStream {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DataStream {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl DataStream {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -3337,10 +3547,16 @@ impl crate::wire::HasView for crate::generated::livekit::DataStream {
     type View<'a> = crate::generated::view::DataStream;
 }
 /// [`crate::FilterParams`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct FilterParams<'a> {
     pub include_events: ::alloc::vec::Vec<&'a str>,
     pub exclude_events: ::alloc::vec::Vec<&'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for FilterParams<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> FilterParams<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -3484,7 +3700,7 @@ impl crate::wire::HasView for crate::generated::livekit::WebhookConfig {
     type View<'a> = crate::generated::view::WebhookConfig<'a>;
 }
 /// [`crate::StartEgressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct StartEgressRequest<'a> {
     pub room_name: &'a str,
     pub source: ::core::option::Option<
@@ -3496,6 +3712,12 @@ pub struct StartEgressRequest<'a> {
     pub outputs: ::alloc::vec::Vec<crate::generated::view::Output<'a>>,
     pub storage: ::core::option::Option<crate::generated::view::StorageConfig<'a>>,
     pub webhooks: ::alloc::vec::Vec<crate::generated::view::WebhookConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for StartEgressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> StartEgressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -3714,12 +3936,18 @@ impl crate::wire::HasView for crate::generated::livekit::StartEgressRequest {
     type View<'a> = crate::generated::view::StartEgressRequest<'a>;
 }
 /// [`crate::TemplateSource`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TemplateSource<'a> {
     pub layout: &'a str,
     pub audio_only: bool,
     pub video_only: bool,
     pub custom_base_url: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for TemplateSource<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> TemplateSource<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -3782,12 +4010,18 @@ impl crate::wire::HasView for crate::generated::livekit::TemplateSource {
     type View<'a> = crate::generated::view::TemplateSource<'a>;
 }
 /// [`crate::WebSource`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct WebSource<'a> {
     pub url: &'a str,
     pub audio_only: bool,
     pub video_only: bool,
     pub await_start_signal: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for WebSource<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> WebSource<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -3849,10 +4083,16 @@ impl crate::wire::HasView for crate::generated::livekit::WebSource {
     type View<'a> = crate::generated::view::WebSource<'a>;
 }
 /// [`crate::MediaSource`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct MediaSource<'a> {
     pub video: ::core::option::Option<crate::generated::view::media_source::Video<'a>>,
     pub audio: ::core::option::Option<crate::generated::view::AudioConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for MediaSource<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> MediaSource<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -3956,10 +4196,16 @@ impl crate::wire::HasView for crate::generated::livekit::MediaSource {
     type View<'a> = crate::generated::view::MediaSource<'a>;
 }
 /// [`crate::ParticipantVideo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ParticipantVideo<'a> {
     pub identity: &'a str,
     pub prefer_screen_share: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ParticipantVideo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ParticipantVideo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4018,10 +4264,16 @@ impl crate::wire::HasView for crate::generated::livekit::ParticipantVideo {
     type View<'a> = crate::generated::view::ParticipantVideo<'a>;
 }
 /// [`crate::AudioConfig`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct AudioConfig<'a> {
     pub capture_all: bool,
     pub routes: ::alloc::vec::Vec<crate::generated::view::AudioRoute<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for AudioConfig<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> AudioConfig<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4086,10 +4338,16 @@ impl crate::wire::HasView for crate::generated::livekit::AudioConfig {
     type View<'a> = crate::generated::view::AudioConfig<'a>;
 }
 /// [`crate::AudioRoute`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct AudioRoute<'a> {
     pub r#match: ::core::option::Option<crate::generated::view::audio_route::Match<'a>>,
     pub channel: i32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for AudioRoute<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> AudioRoute<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4187,10 +4445,16 @@ impl crate::wire::HasView for crate::generated::livekit::AudioRoute {
     type View<'a> = crate::generated::view::AudioRoute<'a>;
 }
 /// [`crate::DataConfig`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DataConfig<'a> {
     pub capture_all: bool,
     pub selectors: ::alloc::vec::Vec<crate::generated::view::DataSelector<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DataConfig<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DataConfig<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4256,11 +4520,17 @@ impl crate::wire::HasView for crate::generated::livekit::DataConfig {
     type View<'a> = crate::generated::view::DataConfig<'a>;
 }
 /// [`crate::DataSelector`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DataSelector<'a> {
     pub r#match: ::core::option::Option<
         crate::generated::view::data_selector::Match<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DataSelector<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DataSelector<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4343,7 +4613,7 @@ impl crate::wire::HasView for crate::generated::livekit::DataSelector {
     type View<'a> = crate::generated::view::DataSelector<'a>;
 }
 /// [`crate::EncodingOptions`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EncodingOptions {
     pub width: i32,
     pub height: i32,
@@ -4357,6 +4627,12 @@ pub struct EncodingOptions {
     pub key_frame_interval: f64,
     pub audio_quality: i32,
     pub video_quality: i32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for EncodingOptions {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl EncodingOptions {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4454,10 +4730,16 @@ impl crate::wire::HasView for crate::generated::livekit::EncodingOptions {
     type View<'a> = crate::generated::view::EncodingOptions;
 }
 /// [`crate::Output`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Output<'a> {
     pub config: ::core::option::Option<crate::generated::view::output::Config<'a>>,
     pub storage: ::core::option::Option<crate::generated::view::StorageConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for Output<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> Output<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4605,11 +4887,17 @@ impl crate::wire::HasView for crate::generated::livekit::Output {
     type View<'a> = crate::generated::view::Output<'a>;
 }
 /// [`crate::FileOutput`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct FileOutput<'a> {
     pub file_type: i32,
     pub filepath: &'a str,
     pub disable_manifest: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for FileOutput<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> FileOutput<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4669,10 +4957,16 @@ impl crate::wire::HasView for crate::generated::livekit::FileOutput {
     type View<'a> = crate::generated::view::FileOutput<'a>;
 }
 /// [`crate::StreamOutput`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct StreamOutput<'a> {
     pub protocol: i32,
     pub urls: ::alloc::vec::Vec<&'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for StreamOutput<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> StreamOutput<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4732,7 +5026,7 @@ impl crate::wire::HasView for crate::generated::livekit::StreamOutput {
     type View<'a> = crate::generated::view::StreamOutput<'a>;
 }
 /// [`crate::SegmentedFileOutput`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SegmentedFileOutput<'a> {
     pub protocol: i32,
     pub filename_prefix: &'a str,
@@ -4744,6 +5038,12 @@ pub struct SegmentedFileOutput<'a> {
     pub disable_manifest: bool,
     pub filename_suffix: i32,
     pub live_playlist_name: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SegmentedFileOutput<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SegmentedFileOutput<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -4936,7 +5236,7 @@ impl crate::wire::HasView for crate::generated::livekit::SegmentedFileOutput {
     type View<'a> = crate::generated::view::SegmentedFileOutput<'a>;
 }
 /// [`crate::ImageOutput`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ImageOutput<'a> {
     pub capture_interval: u32,
     pub width: i32,
@@ -4946,6 +5246,12 @@ pub struct ImageOutput<'a> {
     pub image_codec: i32,
     pub disable_manifest: bool,
     pub output: ::core::option::Option<crate::generated::view::image_output::Output<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ImageOutput<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ImageOutput<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -5115,11 +5421,17 @@ impl crate::wire::HasView for crate::generated::livekit::ImageOutput {
     type View<'a> = crate::generated::view::ImageOutput<'a>;
 }
 /// [`crate::StorageConfig`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct StorageConfig<'a> {
     pub provider: ::core::option::Option<
         crate::generated::view::storage_config::Provider<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for StorageConfig<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> StorageConfig<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -5694,12 +6006,18 @@ impl crate::wire::HasView for crate::generated::livekit::ProxyConfig {
     type View<'a> = crate::generated::view::ProxyConfig<'a>;
 }
 /// [`crate::ListEgressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListEgressRequest<'a> {
     pub room_name: &'a str,
     pub egress_id: &'a str,
     pub active: bool,
     pub page_token: ::core::option::Option<crate::generated::view::TokenPagination<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListEgressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListEgressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -5765,12 +6083,18 @@ impl crate::wire::HasView for crate::generated::livekit::ListEgressRequest {
     type View<'a> = crate::generated::view::ListEgressRequest<'a>;
 }
 /// [`crate::ListEgressResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListEgressResponse<'a> {
     pub items: ::alloc::vec::Vec<crate::generated::view::EgressInfo<'a>>,
     pub next_page_token: ::core::option::Option<
         crate::generated::view::TokenPagination<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListEgressResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListEgressResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -5848,13 +6172,19 @@ impl crate::wire::HasView for crate::generated::livekit::ListEgressResponse {
     type View<'a> = crate::generated::view::ListEgressResponse<'a>;
 }
 /// [`crate::UpdateEgressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateEgressRequest<'a> {
     pub egress_id: &'a str,
     pub url: &'a str,
     pub layout: &'a str,
     pub add_stream_urls: ::alloc::vec::Vec<&'a str>,
     pub remove_stream_urls: ::alloc::vec::Vec<&'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateEgressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateEgressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -5941,9 +6271,15 @@ impl crate::wire::HasView for crate::generated::livekit::UpdateEgressRequest {
     type View<'a> = crate::generated::view::UpdateEgressRequest<'a>;
 }
 /// [`crate::StopEgressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct StopEgressRequest<'a> {
     pub egress_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for StopEgressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> StopEgressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -5997,7 +6333,7 @@ impl crate::wire::HasView for crate::generated::livekit::StopEgressRequest {
     type View<'a> = crate::generated::view::StopEgressRequest<'a>;
 }
 /// [`crate::EgressInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EgressInfo<'a> {
     pub egress_id: &'a str,
     pub room_id: &'a str,
@@ -6021,6 +6357,12 @@ pub struct EgressInfo<'a> {
     pub backup_storage_used: bool,
     pub source_type: i32,
     pub retry_count: i32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for EgressInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> EgressInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -6417,7 +6759,7 @@ impl crate::wire::HasView for crate::generated::livekit::EgressInfo {
     type View<'a> = crate::generated::view::EgressInfo<'a>;
 }
 /// [`crate::StreamInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct StreamInfo<'a> {
     pub url: &'a str,
     pub started_at: i64,
@@ -6427,6 +6769,12 @@ pub struct StreamInfo<'a> {
     pub error: &'a str,
     pub last_retry_at: i64,
     pub retries: u32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for StreamInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> StreamInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -6493,7 +6841,7 @@ impl crate::wire::HasView for crate::generated::livekit::StreamInfo {
     type View<'a> = crate::generated::view::StreamInfo<'a>;
 }
 /// [`crate::FileInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct FileInfo<'a> {
     pub filename: &'a str,
     pub started_at: i64,
@@ -6501,6 +6849,12 @@ pub struct FileInfo<'a> {
     pub size: i64,
     pub location: &'a str,
     pub duration: i64,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for FileInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> FileInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -6563,7 +6917,7 @@ impl crate::wire::HasView for crate::generated::livekit::FileInfo {
     type View<'a> = crate::generated::view::FileInfo<'a>;
 }
 /// [`crate::SegmentsInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SegmentsInfo<'a> {
     pub playlist_name: &'a str,
     pub duration: i64,
@@ -6574,6 +6928,12 @@ pub struct SegmentsInfo<'a> {
     pub ended_at: i64,
     pub live_playlist_name: &'a str,
     pub live_playlist_location: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SegmentsInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SegmentsInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -6660,12 +7020,18 @@ impl crate::wire::HasView for crate::generated::livekit::SegmentsInfo {
     type View<'a> = crate::generated::view::SegmentsInfo<'a>;
 }
 /// [`crate::ImagesInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ImagesInfo<'a> {
     pub image_count: i64,
     pub started_at: i64,
     pub ended_at: i64,
     pub filename_prefix: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ImagesInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ImagesInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -6727,7 +7093,7 @@ impl crate::wire::HasView for crate::generated::livekit::ImagesInfo {
     type View<'a> = crate::generated::view::ImagesInfo<'a>;
 }
 /// [`crate::AutoParticipantEgress`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct AutoParticipantEgress<'a> {
     pub options: ::core::option::Option<
         crate::generated::view::auto_participant_egress::Options,
@@ -6736,6 +7102,12 @@ pub struct AutoParticipantEgress<'a> {
     pub segment_outputs: ::alloc::vec::Vec<
         crate::generated::view::SegmentedFileOutput<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for AutoParticipantEgress<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> AutoParticipantEgress<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -6881,13 +7253,19 @@ impl crate::wire::HasView for crate::generated::livekit::AutoParticipantEgress {
     type View<'a> = crate::generated::view::AutoParticipantEgress<'a>;
 }
 /// [`crate::AutoTrackEgress`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct AutoTrackEgress<'a> {
     pub filepath: &'a str,
     pub output: ::core::option::Option<
         crate::generated::view::auto_track_egress::Output<'a>,
     >,
     pub disable_manifest: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for AutoTrackEgress<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> AutoTrackEgress<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -7043,7 +7421,7 @@ impl crate::wire::HasView for crate::generated::livekit::AutoTrackEgress {
     type View<'a> = crate::generated::view::AutoTrackEgress<'a>;
 }
 /// [`crate::ExportReplayRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ExportReplayRequest<'a> {
     pub replay_id: &'a str,
     pub start_offset_ms: i64,
@@ -7057,6 +7435,12 @@ pub struct ExportReplayRequest<'a> {
     pub outputs: ::alloc::vec::Vec<crate::generated::view::Output<'a>>,
     pub storage: ::core::option::Option<crate::generated::view::StorageConfig<'a>>,
     pub webhooks: ::alloc::vec::Vec<crate::generated::view::WebhookConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ExportReplayRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ExportReplayRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -7289,7 +7673,7 @@ impl crate::wire::HasView for crate::generated::livekit::ExportReplayRequest {
     type View<'a> = crate::generated::view::ExportReplayRequest<'a>;
 }
 /// [`crate::RoomCompositeEgressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RoomCompositeEgressRequest<'a> {
     pub room_name: &'a str,
     pub layout: &'a str,
@@ -7310,6 +7694,12 @@ pub struct RoomCompositeEgressRequest<'a> {
     pub image_outputs: ::alloc::vec::Vec<crate::generated::view::ImageOutput<'a>>,
     pub audio_mixing: i32,
     pub webhooks: ::alloc::vec::Vec<crate::generated::view::WebhookConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RoomCompositeEgressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RoomCompositeEgressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -7647,7 +8037,7 @@ impl crate::wire::HasView for crate::generated::livekit::RoomCompositeEgressRequ
     type View<'a> = crate::generated::view::RoomCompositeEgressRequest<'a>;
 }
 /// [`crate::WebEgressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct WebEgressRequest<'a> {
     pub url: &'a str,
     pub audio_only: bool,
@@ -7666,6 +8056,12 @@ pub struct WebEgressRequest<'a> {
     pub await_start_signal: bool,
     pub image_outputs: ::alloc::vec::Vec<crate::generated::view::ImageOutput<'a>>,
     pub webhooks: ::alloc::vec::Vec<crate::generated::view::WebhookConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for WebEgressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> WebEgressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -7943,7 +8339,7 @@ impl crate::wire::HasView for crate::generated::livekit::WebEgressRequest {
     type View<'a> = crate::generated::view::WebEgressRequest<'a>;
 }
 /// [`crate::ParticipantEgressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ParticipantEgressRequest<'a> {
     pub room_name: &'a str,
     pub identity: &'a str,
@@ -7958,6 +8354,12 @@ pub struct ParticipantEgressRequest<'a> {
     >,
     pub image_outputs: ::alloc::vec::Vec<crate::generated::view::ImageOutput<'a>>,
     pub webhooks: ::alloc::vec::Vec<crate::generated::view::WebhookConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ParticipantEgressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ParticipantEgressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -8176,7 +8578,7 @@ impl crate::wire::HasView for crate::generated::livekit::ParticipantEgressReques
     type View<'a> = crate::generated::view::ParticipantEgressRequest<'a>;
 }
 /// [`crate::TrackCompositeEgressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TrackCompositeEgressRequest<'a> {
     pub room_name: &'a str,
     pub audio_track_id: &'a str,
@@ -8194,6 +8596,12 @@ pub struct TrackCompositeEgressRequest<'a> {
     >,
     pub image_outputs: ::alloc::vec::Vec<crate::generated::view::ImageOutput<'a>>,
     pub webhooks: ::alloc::vec::Vec<crate::generated::view::WebhookConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for TrackCompositeEgressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> TrackCompositeEgressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -8520,7 +8928,7 @@ impl crate::wire::HasView for crate::generated::livekit::TrackCompositeEgressReq
     type View<'a> = crate::generated::view::TrackCompositeEgressRequest<'a>;
 }
 /// [`crate::TrackEgressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TrackEgressRequest<'a> {
     pub room_name: &'a str,
     pub track_id: &'a str,
@@ -8528,6 +8936,12 @@ pub struct TrackEgressRequest<'a> {
         crate::generated::view::track_egress_request::Output<'a>,
     >,
     pub webhooks: ::alloc::vec::Vec<crate::generated::view::WebhookConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for TrackEgressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> TrackEgressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -8641,13 +9055,19 @@ impl crate::wire::HasView for crate::generated::livekit::TrackEgressRequest {
     type View<'a> = crate::generated::view::TrackEgressRequest<'a>;
 }
 /// [`crate::DirectFileOutput`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DirectFileOutput<'a> {
     pub filepath: &'a str,
     pub output: ::core::option::Option<
         crate::generated::view::direct_file_output::Output<'a>,
     >,
     pub disable_manifest: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DirectFileOutput<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DirectFileOutput<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -8805,7 +9225,7 @@ impl crate::wire::HasView for crate::generated::livekit::DirectFileOutput {
     type View<'a> = crate::generated::view::DirectFileOutput<'a>;
 }
 /// [`crate::EncodedFileOutput`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EncodedFileOutput<'a> {
     pub file_type: i32,
     pub filepath: &'a str,
@@ -8813,6 +9233,12 @@ pub struct EncodedFileOutput<'a> {
         crate::generated::view::encoded_file_output::Output<'a>,
     >,
     pub disable_manifest: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for EncodedFileOutput<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> EncodedFileOutput<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -8978,10 +9404,16 @@ impl crate::wire::HasView for crate::generated::livekit::EncodedFileOutput {
     type View<'a> = crate::generated::view::EncodedFileOutput<'a>;
 }
 /// [`crate::UpdateLayoutRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateLayoutRequest<'a> {
     pub egress_id: &'a str,
     pub layout: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateLayoutRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateLayoutRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9040,11 +9472,17 @@ impl crate::wire::HasView for crate::generated::livekit::UpdateLayoutRequest {
     type View<'a> = crate::generated::view::UpdateLayoutRequest<'a>;
 }
 /// [`crate::UpdateStreamRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateStreamRequest<'a> {
     pub egress_id: &'a str,
     pub add_output_urls: ::alloc::vec::Vec<&'a str>,
     pub remove_output_urls: ::alloc::vec::Vec<&'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateStreamRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateStreamRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9127,9 +9565,15 @@ impl crate::wire::HasView for crate::generated::livekit::UpdateStreamRequest {
     type View<'a> = crate::generated::view::UpdateStreamRequest<'a>;
 }
 /// [`crate::StreamInfoList`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct StreamInfoList<'a> {
     pub info: ::alloc::vec::Vec<crate::generated::view::StreamInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for StreamInfoList<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> StreamInfoList<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9192,7 +9636,7 @@ impl crate::wire::HasView for crate::generated::livekit::StreamInfoList {
     type View<'a> = crate::generated::view::StreamInfoList<'a>;
 }
 /// [`crate::Job`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Job<'a> {
     pub id: &'a str,
     pub r#type: i32,
@@ -9207,6 +9651,12 @@ pub struct Job<'a> {
     pub deployment: &'a str,
     pub attributes: crate::wire::Map<&'a str, &'a str>,
     pub enable_redaction: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for Job<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> Job<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9318,7 +9768,7 @@ impl crate::wire::HasView for crate::generated::livekit::Job {
     type View<'a> = crate::generated::view::Job<'a>;
 }
 /// [`crate::JobState`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct JobState<'a> {
     pub status: i32,
     pub error: &'a str,
@@ -9328,6 +9778,12 @@ pub struct JobState<'a> {
     pub participant_identity: &'a str,
     pub worker_id: &'a str,
     pub agent_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for JobState<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> JobState<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9399,7 +9855,7 @@ impl crate::wire::HasView for crate::generated::livekit::JobState {
     type View<'a> = crate::generated::view::JobState<'a>;
 }
 /// [`crate::CreateAgentDispatchRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct CreateAgentDispatchRequest<'a> {
     pub agent_name: &'a str,
     pub room: &'a str,
@@ -9407,6 +9863,12 @@ pub struct CreateAgentDispatchRequest<'a> {
     pub restart_policy: i32,
     pub deployment: &'a str,
     pub attributes: crate::wire::Map<&'a str, &'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for CreateAgentDispatchRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> CreateAgentDispatchRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9513,13 +9975,19 @@ impl crate::wire::HasView for crate::generated::livekit::CreateAgentDispatchRequ
     type View<'a> = crate::generated::view::CreateAgentDispatchRequest<'a>;
 }
 /// [`crate::RoomAgentDispatch`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RoomAgentDispatch<'a> {
     pub agent_name: &'a str,
     pub metadata: &'a str,
     pub restart_policy: i32,
     pub deployment: &'a str,
     pub attributes: crate::wire::Map<&'a str, &'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RoomAgentDispatch<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RoomAgentDispatch<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9617,10 +10085,16 @@ impl crate::wire::HasView for crate::generated::livekit::RoomAgentDispatch {
     type View<'a> = crate::generated::view::RoomAgentDispatch<'a>;
 }
 /// [`crate::DeleteAgentDispatchRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DeleteAgentDispatchRequest<'a> {
     pub dispatch_id: &'a str,
     pub room: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DeleteAgentDispatchRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DeleteAgentDispatchRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9679,10 +10153,16 @@ impl crate::wire::HasView for crate::generated::livekit::DeleteAgentDispatchRequ
     type View<'a> = crate::generated::view::DeleteAgentDispatchRequest<'a>;
 }
 /// [`crate::ListAgentDispatchRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListAgentDispatchRequest<'a> {
     pub dispatch_id: &'a str,
     pub room: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListAgentDispatchRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListAgentDispatchRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9741,9 +10221,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListAgentDispatchReques
     type View<'a> = crate::generated::view::ListAgentDispatchRequest<'a>;
 }
 /// [`crate::ListAgentDispatchResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListAgentDispatchResponse<'a> {
     pub agent_dispatches: ::alloc::vec::Vec<crate::generated::view::AgentDispatch<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListAgentDispatchResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListAgentDispatchResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9817,7 +10303,7 @@ impl crate::wire::HasView for crate::generated::livekit::ListAgentDispatchRespon
     type View<'a> = crate::generated::view::ListAgentDispatchResponse<'a>;
 }
 /// [`crate::AgentDispatch`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct AgentDispatch<'a> {
     pub id: &'a str,
     pub agent_name: &'a str,
@@ -9827,6 +10313,12 @@ pub struct AgentDispatch<'a> {
     pub restart_policy: i32,
     pub deployment: &'a str,
     pub attributes: crate::wire::Map<&'a str, &'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for AgentDispatch<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> AgentDispatch<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -9927,11 +10419,17 @@ impl crate::wire::HasView for crate::generated::livekit::AgentDispatch {
     type View<'a> = crate::generated::view::AgentDispatch<'a>;
 }
 /// [`crate::AgentDispatchState`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct AgentDispatchState<'a> {
     pub jobs: ::alloc::vec::Vec<crate::generated::view::Job<'a>>,
     pub created_at: i64,
     pub deleted_at: i64,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for AgentDispatchState<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> AgentDispatchState<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10004,7 +10502,7 @@ impl crate::wire::HasView for crate::generated::livekit::AgentDispatchState {
     type View<'a> = crate::generated::view::AgentDispatchState<'a>;
 }
 /// [`crate::CreateRoomRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct CreateRoomRequest<'a> {
     pub name: &'a str,
     pub empty_timeout: u32,
@@ -10020,6 +10518,12 @@ pub struct CreateRoomRequest<'a> {
     pub replay_enabled: bool,
     pub agents: ::alloc::vec::Vec<crate::generated::view::RoomAgentDispatch<'a>>,
     pub tags: crate::wire::Map<&'a str, &'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for CreateRoomRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> CreateRoomRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10163,7 +10667,7 @@ impl crate::wire::HasView for crate::generated::livekit::CreateRoomRequest {
     type View<'a> = crate::generated::view::CreateRoomRequest<'a>;
 }
 /// [`crate::RoomEgress`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RoomEgress<'a> {
     pub room: ::core::option::Option<
         crate::generated::view::RoomCompositeEgressRequest<'a>,
@@ -10172,6 +10676,12 @@ pub struct RoomEgress<'a> {
     pub participant: ::core::option::Option<
         crate::generated::view::AutoParticipantEgress<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RoomEgress<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RoomEgress<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10243,9 +10753,15 @@ impl crate::wire::HasView for crate::generated::livekit::RoomEgress {
     type View<'a> = crate::generated::view::RoomEgress<'a>;
 }
 /// [`crate::RoomAgent`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RoomAgent<'a> {
     pub dispatches: ::alloc::vec::Vec<crate::generated::view::RoomAgentDispatch<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RoomAgent<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RoomAgent<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10311,9 +10827,15 @@ impl crate::wire::HasView for crate::generated::livekit::RoomAgent {
     type View<'a> = crate::generated::view::RoomAgent<'a>;
 }
 /// [`crate::ListRoomsRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListRoomsRequest<'a> {
     pub names: ::alloc::vec::Vec<&'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListRoomsRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListRoomsRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10371,9 +10893,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListRoomsRequest {
     type View<'a> = crate::generated::view::ListRoomsRequest<'a>;
 }
 /// [`crate::ListRoomsResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListRoomsResponse<'a> {
     pub rooms: ::alloc::vec::Vec<crate::generated::view::Room<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListRoomsResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListRoomsResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10436,9 +10964,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListRoomsResponse {
     type View<'a> = crate::generated::view::ListRoomsResponse<'a>;
 }
 /// [`crate::DeleteRoomRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DeleteRoomRequest<'a> {
     pub room: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DeleteRoomRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DeleteRoomRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10492,8 +11026,14 @@ impl crate::wire::HasView for crate::generated::livekit::DeleteRoomRequest {
     type View<'a> = crate::generated::view::DeleteRoomRequest<'a>;
 }
 /// [`crate::DeleteRoomResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DeleteRoomResponse {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DeleteRoomResponse {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl DeleteRoomResponse {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -10544,9 +11084,15 @@ impl crate::wire::HasView for crate::generated::livekit::DeleteRoomResponse {
     type View<'a> = crate::generated::view::DeleteRoomResponse;
 }
 /// [`crate::ListParticipantsRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListParticipantsRequest<'a> {
     pub room: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListParticipantsRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListParticipantsRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10600,9 +11146,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListParticipantsRequest
     type View<'a> = crate::generated::view::ListParticipantsRequest<'a>;
 }
 /// [`crate::ListParticipantsResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListParticipantsResponse<'a> {
     pub participants: ::alloc::vec::Vec<crate::generated::view::ParticipantInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListParticipantsResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListParticipantsResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10676,11 +11228,17 @@ impl crate::wire::HasView for crate::generated::livekit::ListParticipantsRespons
     type View<'a> = crate::generated::view::ListParticipantsResponse<'a>;
 }
 /// [`crate::RoomParticipantIdentity`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RoomParticipantIdentity<'a> {
     pub room: &'a str,
     pub identity: &'a str,
     pub revoke_token_ts: i64,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RoomParticipantIdentity<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RoomParticipantIdentity<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10744,8 +11302,14 @@ impl crate::wire::HasView for crate::generated::livekit::RoomParticipantIdentity
     type View<'a> = crate::generated::view::RoomParticipantIdentity<'a>;
 }
 /// [`crate::RemoveParticipantResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RemoveParticipantResponse {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RemoveParticipantResponse {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl RemoveParticipantResponse {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -10796,12 +11360,18 @@ impl crate::wire::HasView for crate::generated::livekit::RemoveParticipantRespon
     type View<'a> = crate::generated::view::RemoveParticipantResponse;
 }
 /// [`crate::MuteRoomTrackRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct MuteRoomTrackRequest<'a> {
     pub room: &'a str,
     pub identity: &'a str,
     pub track_sid: &'a str,
     pub muted: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for MuteRoomTrackRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> MuteRoomTrackRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10866,9 +11436,15 @@ impl crate::wire::HasView for crate::generated::livekit::MuteRoomTrackRequest {
     type View<'a> = crate::generated::view::MuteRoomTrackRequest<'a>;
 }
 /// [`crate::MuteRoomTrackResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct MuteRoomTrackResponse<'a> {
     pub track: ::core::option::Option<crate::generated::view::TrackInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for MuteRoomTrackResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> MuteRoomTrackResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -10928,7 +11504,7 @@ impl crate::wire::HasView for crate::generated::livekit::MuteRoomTrackResponse {
     type View<'a> = crate::generated::view::MuteRoomTrackResponse<'a>;
 }
 /// [`crate::UpdateParticipantRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateParticipantRequest<'a> {
     pub room: &'a str,
     pub identity: &'a str,
@@ -10938,6 +11514,12 @@ pub struct UpdateParticipantRequest<'a> {
     >,
     pub name: &'a str,
     pub attributes: crate::wire::Map<&'a str, &'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateParticipantRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateParticipantRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -11048,7 +11630,7 @@ impl crate::wire::HasView for crate::generated::livekit::UpdateParticipantReques
     type View<'a> = crate::generated::view::UpdateParticipantRequest<'a>;
 }
 /// [`crate::UpdateSubscriptionsRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateSubscriptionsRequest<'a> {
     pub room: &'a str,
     pub identity: &'a str,
@@ -11057,6 +11639,12 @@ pub struct UpdateSubscriptionsRequest<'a> {
     pub participant_tracks: ::alloc::vec::Vec<
         crate::generated::view::ParticipantTracks<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateSubscriptionsRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateSubscriptionsRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -11155,8 +11743,14 @@ impl crate::wire::HasView for crate::generated::livekit::UpdateSubscriptionsRequ
     type View<'a> = crate::generated::view::UpdateSubscriptionsRequest<'a>;
 }
 /// [`crate::UpdateSubscriptionsResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateSubscriptionsResponse {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateSubscriptionsResponse {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl UpdateSubscriptionsResponse {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -11207,7 +11801,7 @@ impl crate::wire::HasView for crate::generated::livekit::UpdateSubscriptionsResp
     type View<'a> = crate::generated::view::UpdateSubscriptionsResponse;
 }
 /// [`crate::SendDataRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SendDataRequest<'a> {
     pub room: &'a str,
     pub data: &'a [u8],
@@ -11216,6 +11810,12 @@ pub struct SendDataRequest<'a> {
     pub topic: ::core::option::Option<&'a str>,
     pub destination_identities: ::alloc::vec::Vec<&'a str>,
     pub nonce: &'a [u8],
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SendDataRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SendDataRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -11304,8 +11904,14 @@ impl crate::wire::HasView for crate::generated::livekit::SendDataRequest {
     type View<'a> = crate::generated::view::SendDataRequest<'a>;
 }
 /// [`crate::SendDataResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SendDataResponse {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SendDataResponse {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl SendDataResponse {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -11356,10 +11962,16 @@ impl crate::wire::HasView for crate::generated::livekit::SendDataResponse {
     type View<'a> = crate::generated::view::SendDataResponse;
 }
 /// [`crate::UpdateRoomMetadataRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateRoomMetadataRequest<'a> {
     pub room: &'a str,
     pub metadata: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateRoomMetadataRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateRoomMetadataRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -11418,7 +12030,7 @@ impl crate::wire::HasView for crate::generated::livekit::UpdateRoomMetadataReque
     type View<'a> = crate::generated::view::UpdateRoomMetadataRequest<'a>;
 }
 /// [`crate::RoomConfiguration`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RoomConfiguration<'a> {
     pub name: &'a str,
     pub empty_timeout: u32,
@@ -11431,6 +12043,12 @@ pub struct RoomConfiguration<'a> {
     pub agents: ::alloc::vec::Vec<crate::generated::view::RoomAgentDispatch<'a>>,
     pub metadata: &'a str,
     pub tags: crate::wire::Map<&'a str, &'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for RoomConfiguration<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> RoomConfiguration<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -11562,11 +12180,17 @@ impl crate::wire::HasView for crate::generated::livekit::RoomConfiguration {
     type View<'a> = crate::generated::view::RoomConfiguration<'a>;
 }
 /// [`crate::ForwardParticipantRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ForwardParticipantRequest<'a> {
     pub room: &'a str,
     pub identity: &'a str,
     pub destination_room: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ForwardParticipantRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ForwardParticipantRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -11630,8 +12254,14 @@ impl crate::wire::HasView for crate::generated::livekit::ForwardParticipantReque
     type View<'a> = crate::generated::view::ForwardParticipantRequest<'a>;
 }
 /// [`crate::ForwardParticipantResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ForwardParticipantResponse {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ForwardParticipantResponse {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl ForwardParticipantResponse {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -11682,11 +12312,17 @@ impl crate::wire::HasView for crate::generated::livekit::ForwardParticipantRespo
     type View<'a> = crate::generated::view::ForwardParticipantResponse;
 }
 /// [`crate::MoveParticipantRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct MoveParticipantRequest<'a> {
     pub room: &'a str,
     pub identity: &'a str,
     pub destination_room: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for MoveParticipantRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> MoveParticipantRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -11750,8 +12386,14 @@ impl crate::wire::HasView for crate::generated::livekit::MoveParticipantRequest 
     type View<'a> = crate::generated::view::MoveParticipantRequest<'a>;
 }
 /// [`crate::MoveParticipantResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct MoveParticipantResponse {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for MoveParticipantResponse {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl MoveParticipantResponse {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -11802,13 +12444,19 @@ impl crate::wire::HasView for crate::generated::livekit::MoveParticipantResponse
     type View<'a> = crate::generated::view::MoveParticipantResponse;
 }
 /// [`crate::PerformRpcRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct PerformRpcRequest<'a> {
     pub room: &'a str,
     pub destination_identity: &'a str,
     pub method: &'a str,
     pub payload: &'a str,
     pub response_timeout_ms: u32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for PerformRpcRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> PerformRpcRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -11878,9 +12526,15 @@ impl crate::wire::HasView for crate::generated::livekit::PerformRpcRequest {
     type View<'a> = crate::generated::view::PerformRpcRequest<'a>;
 }
 /// [`crate::PerformRpcResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct PerformRpcResponse<'a> {
     pub payload: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for PerformRpcResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> PerformRpcResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -11934,7 +12588,7 @@ impl crate::wire::HasView for crate::generated::livekit::PerformRpcResponse {
     type View<'a> = crate::generated::view::PerformRpcResponse<'a>;
 }
 /// [`crate::CreateIngressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct CreateIngressRequest<'a> {
     pub input_type: i32,
     pub name: &'a str,
@@ -11948,6 +12602,12 @@ pub struct CreateIngressRequest<'a> {
     pub participant_metadata: &'a str,
     pub enable_transcoding: ::core::option::Option<bool>,
     pub enabled: ::core::option::Option<bool>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for CreateIngressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> CreateIngressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -12063,13 +12723,19 @@ impl crate::wire::HasView for crate::generated::livekit::CreateIngressRequest {
     type View<'a> = crate::generated::view::CreateIngressRequest<'a>;
 }
 /// [`crate::IngressAudioOptions`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct IngressAudioOptions<'a> {
     pub name: &'a str,
     pub source: i32,
     pub encoding_options: ::core::option::Option<
         crate::generated::view::ingress_audio_options::EncodingOptions,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for IngressAudioOptions<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> IngressAudioOptions<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -12171,13 +12837,19 @@ impl crate::wire::HasView for crate::generated::livekit::IngressAudioOptions {
     type View<'a> = crate::generated::view::IngressAudioOptions<'a>;
 }
 /// [`crate::IngressVideoOptions`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct IngressVideoOptions<'a> {
     pub name: &'a str,
     pub source: i32,
     pub encoding_options: ::core::option::Option<
         crate::generated::view::ingress_video_options::EncodingOptions<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for IngressVideoOptions<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> IngressVideoOptions<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -12281,12 +12953,18 @@ impl crate::wire::HasView for crate::generated::livekit::IngressVideoOptions {
     type View<'a> = crate::generated::view::IngressVideoOptions<'a>;
 }
 /// [`crate::IngressAudioEncodingOptions`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct IngressAudioEncodingOptions {
     pub audio_codec: i32,
     pub bitrate: u32,
     pub disable_dtx: bool,
     pub channels: u32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for IngressAudioEncodingOptions {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl IngressAudioEncodingOptions {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -12358,11 +13036,17 @@ impl crate::wire::HasView for crate::generated::livekit::IngressAudioEncodingOpt
     type View<'a> = crate::generated::view::IngressAudioEncodingOptions;
 }
 /// [`crate::IngressVideoEncodingOptions`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct IngressVideoEncodingOptions<'a> {
     pub video_codec: i32,
     pub frame_rate: f64,
     pub layers: ::alloc::vec::Vec<crate::generated::view::VideoLayer<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for IngressVideoEncodingOptions<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> IngressVideoEncodingOptions<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -12582,7 +13266,7 @@ impl crate::wire::HasView for crate::generated::livekit::IngressInfo {
     type View<'a> = crate::generated::view::IngressInfo<'a>;
 }
 /// [`crate::IngressState`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct IngressState<'a> {
     pub status: i32,
     pub error: &'a str,
@@ -12594,6 +13278,12 @@ pub struct IngressState<'a> {
     pub ended_at: i64,
     pub resource_id: &'a str,
     pub updated_at: i64,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for IngressState<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> IngressState<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -12684,13 +13374,19 @@ impl crate::wire::HasView for crate::generated::livekit::IngressState {
     type View<'a> = crate::generated::view::IngressState<'a>;
 }
 /// [`crate::InputVideoState`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct InputVideoState<'a> {
     pub mime_type: &'a str,
     pub average_bitrate: u32,
     pub width: u32,
     pub height: u32,
     pub framerate: f64,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for InputVideoState<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> InputVideoState<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -12755,12 +13451,18 @@ impl crate::wire::HasView for crate::generated::livekit::InputVideoState {
     type View<'a> = crate::generated::view::InputVideoState<'a>;
 }
 /// [`crate::InputAudioState`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct InputAudioState<'a> {
     pub mime_type: &'a str,
     pub average_bitrate: u32,
     pub channels: u32,
     pub sample_rate: u32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for InputAudioState<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> InputAudioState<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -12826,7 +13528,7 @@ impl crate::wire::HasView for crate::generated::livekit::InputAudioState {
     type View<'a> = crate::generated::view::InputAudioState<'a>;
 }
 /// [`crate::UpdateIngressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateIngressRequest<'a> {
     pub ingress_id: &'a str,
     pub name: &'a str,
@@ -12839,6 +13541,12 @@ pub struct UpdateIngressRequest<'a> {
     pub participant_metadata: &'a str,
     pub enable_transcoding: ::core::option::Option<bool>,
     pub enabled: ::core::option::Option<bool>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateIngressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateIngressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -12953,11 +13661,17 @@ impl crate::wire::HasView for crate::generated::livekit::UpdateIngressRequest {
     type View<'a> = crate::generated::view::UpdateIngressRequest<'a>;
 }
 /// [`crate::ListIngressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListIngressRequest<'a> {
     pub room_name: &'a str,
     pub ingress_id: &'a str,
     pub page_token: ::core::option::Option<crate::generated::view::TokenPagination<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListIngressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListIngressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -13026,12 +13740,18 @@ impl crate::wire::HasView for crate::generated::livekit::ListIngressRequest {
     type View<'a> = crate::generated::view::ListIngressRequest<'a>;
 }
 /// [`crate::ListIngressResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListIngressResponse<'a> {
     pub items: ::alloc::vec::Vec<crate::generated::view::IngressInfo<'a>>,
     pub next_page_token: ::core::option::Option<
         crate::generated::view::TokenPagination<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListIngressResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListIngressResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -13110,9 +13830,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListIngressResponse {
     type View<'a> = crate::generated::view::ListIngressResponse<'a>;
 }
 /// [`crate::DeleteIngressRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DeleteIngressRequest<'a> {
     pub ingress_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DeleteIngressRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DeleteIngressRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -13169,10 +13895,16 @@ impl crate::wire::HasView for crate::generated::livekit::DeleteIngressRequest {
     type View<'a> = crate::generated::view::DeleteIngressRequest<'a>;
 }
 /// [`crate::SipStatus`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipStatus<'a> {
     pub code: i32,
     pub status: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipStatus<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipStatus<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -13375,10 +14107,16 @@ impl crate::wire::HasView for crate::generated::livekit::CreateSipTrunkRequest {
     type View<'a> = crate::generated::view::CreateSipTrunkRequest<'a>;
 }
 /// [`crate::SipCodec`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipCodec<'a> {
     pub name: &'a str,
     pub rate: u32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipCodec<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipCodec<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -13433,7 +14171,7 @@ impl crate::wire::HasView for crate::generated::livekit::SipCodec {
     type View<'a> = crate::generated::view::SipCodec<'a>;
 }
 /// [`crate::SipMediaConfig`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipMediaConfig<'a> {
     pub only_listed_codecs: bool,
     pub codecs: ::alloc::vec::Vec<crate::generated::view::SipCodec<'a>>,
@@ -13441,6 +14179,12 @@ pub struct SipMediaConfig<'a> {
     pub media_timeout: ::core::option::Option<
         crate::generated::view::well_known::Duration,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipMediaConfig<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipMediaConfig<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -13522,12 +14266,18 @@ impl crate::wire::HasView for crate::generated::livekit::SipMediaConfig {
     type View<'a> = crate::generated::view::SipMediaConfig<'a>;
 }
 /// [`crate::ProviderInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ProviderInfo<'a> {
     pub id: &'a str,
     pub name: &'a str,
     pub r#type: i32,
     pub prevent_transfer: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ProviderInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ProviderInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -13732,9 +14482,15 @@ impl crate::wire::HasView for crate::generated::livekit::SipTrunkInfo {
     type View<'a> = crate::generated::view::SipTrunkInfo<'a>;
 }
 /// [`crate::CreateSipInboundTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct CreateSipInboundTrunkRequest<'a> {
     pub trunk: ::core::option::Option<crate::generated::view::SipInboundTrunkInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for CreateSipInboundTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> CreateSipInboundTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -13798,12 +14554,18 @@ impl crate::wire::HasView for crate::generated::livekit::CreateSipInboundTrunkRe
     type View<'a> = crate::generated::view::CreateSipInboundTrunkRequest<'a>;
 }
 /// [`crate::UpdateSipInboundTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateSipInboundTrunkRequest<'a> {
     pub sip_trunk_id: &'a str,
     pub action: ::core::option::Option<
         crate::generated::view::update_sip_inbound_trunk_request::Action<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateSipInboundTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateSipInboundTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -14409,9 +15171,15 @@ impl crate::wire::HasView for crate::generated::livekit::SipInboundTrunkUpdate {
     type View<'a> = crate::generated::view::SipInboundTrunkUpdate<'a>;
 }
 /// [`crate::CreateSipOutboundTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct CreateSipOutboundTrunkRequest<'a> {
     pub trunk: ::core::option::Option<crate::generated::view::SipOutboundTrunkInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for CreateSipOutboundTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> CreateSipOutboundTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -14477,12 +15245,18 @@ impl crate::wire::HasView for crate::generated::livekit::CreateSipOutboundTrunkR
     type View<'a> = crate::generated::view::CreateSipOutboundTrunkRequest<'a>;
 }
 /// [`crate::UpdateSipOutboundTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateSipOutboundTrunkRequest<'a> {
     pub sip_trunk_id: &'a str,
     pub action: ::core::option::Option<
         crate::generated::view::update_sip_outbound_trunk_request::Action<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateSipOutboundTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateSipOutboundTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15040,9 +15814,15 @@ impl crate::wire::HasView for crate::generated::livekit::SipOutboundTrunkUpdate 
     type View<'a> = crate::generated::view::SipOutboundTrunkUpdate<'a>;
 }
 /// [`crate::GetSipInboundTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct GetSipInboundTrunkRequest<'a> {
     pub sip_trunk_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for GetSipInboundTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> GetSipInboundTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15099,9 +15879,15 @@ impl crate::wire::HasView for crate::generated::livekit::GetSipInboundTrunkReque
     type View<'a> = crate::generated::view::GetSipInboundTrunkRequest<'a>;
 }
 /// [`crate::GetSipInboundTrunkResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct GetSipInboundTrunkResponse<'a> {
     pub trunk: ::core::option::Option<crate::generated::view::SipInboundTrunkInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for GetSipInboundTrunkResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> GetSipInboundTrunkResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15161,9 +15947,15 @@ impl crate::wire::HasView for crate::generated::livekit::GetSipInboundTrunkRespo
     type View<'a> = crate::generated::view::GetSipInboundTrunkResponse<'a>;
 }
 /// [`crate::GetSipOutboundTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct GetSipOutboundTrunkRequest<'a> {
     pub sip_trunk_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for GetSipOutboundTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> GetSipOutboundTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15220,9 +16012,15 @@ impl crate::wire::HasView for crate::generated::livekit::GetSipOutboundTrunkRequ
     type View<'a> = crate::generated::view::GetSipOutboundTrunkRequest<'a>;
 }
 /// [`crate::GetSipOutboundTrunkResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct GetSipOutboundTrunkResponse<'a> {
     pub trunk: ::core::option::Option<crate::generated::view::SipOutboundTrunkInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for GetSipOutboundTrunkResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> GetSipOutboundTrunkResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15282,9 +16080,15 @@ impl crate::wire::HasView for crate::generated::livekit::GetSipOutboundTrunkResp
     type View<'a> = crate::generated::view::GetSipOutboundTrunkResponse<'a>;
 }
 /// [`crate::ListSipTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListSipTrunkRequest<'a> {
     pub page: ::core::option::Option<crate::generated::view::Pagination<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListSipTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListSipTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15343,9 +16147,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListSipTrunkRequest {
     type View<'a> = crate::generated::view::ListSipTrunkRequest<'a>;
 }
 /// [`crate::ListSipTrunkResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListSipTrunkResponse<'a> {
     pub items: ::alloc::vec::Vec<crate::generated::view::SipTrunkInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListSipTrunkResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListSipTrunkResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15409,11 +16219,17 @@ impl crate::wire::HasView for crate::generated::livekit::ListSipTrunkResponse {
     type View<'a> = crate::generated::view::ListSipTrunkResponse<'a>;
 }
 /// [`crate::ListSipInboundTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListSipInboundTrunkRequest<'a> {
     pub trunk_ids: ::alloc::vec::Vec<&'a str>,
     pub numbers: ::alloc::vec::Vec<&'a str>,
     pub page: ::core::option::Option<crate::generated::view::Pagination<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListSipInboundTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListSipInboundTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15493,9 +16309,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListSipInboundTrunkRequ
     type View<'a> = crate::generated::view::ListSipInboundTrunkRequest<'a>;
 }
 /// [`crate::ListSipInboundTrunkResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListSipInboundTrunkResponse<'a> {
     pub items: ::alloc::vec::Vec<crate::generated::view::SipInboundTrunkInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListSipInboundTrunkResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListSipInboundTrunkResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15562,11 +16384,17 @@ impl crate::wire::HasView for crate::generated::livekit::ListSipInboundTrunkResp
     type View<'a> = crate::generated::view::ListSipInboundTrunkResponse<'a>;
 }
 /// [`crate::ListSipOutboundTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListSipOutboundTrunkRequest<'a> {
     pub trunk_ids: ::alloc::vec::Vec<&'a str>,
     pub numbers: ::alloc::vec::Vec<&'a str>,
     pub page: ::core::option::Option<crate::generated::view::Pagination<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListSipOutboundTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListSipOutboundTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15648,9 +16476,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListSipOutboundTrunkReq
     type View<'a> = crate::generated::view::ListSipOutboundTrunkRequest<'a>;
 }
 /// [`crate::ListSipOutboundTrunkResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListSipOutboundTrunkResponse<'a> {
     pub items: ::alloc::vec::Vec<crate::generated::view::SipOutboundTrunkInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListSipOutboundTrunkResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListSipOutboundTrunkResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15721,9 +16555,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListSipOutboundTrunkRes
     type View<'a> = crate::generated::view::ListSipOutboundTrunkResponse<'a>;
 }
 /// [`crate::DeleteSipTrunkRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DeleteSipTrunkRequest<'a> {
     pub sip_trunk_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DeleteSipTrunkRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DeleteSipTrunkRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15780,10 +16620,16 @@ impl crate::wire::HasView for crate::generated::livekit::DeleteSipTrunkRequest {
     type View<'a> = crate::generated::view::DeleteSipTrunkRequest<'a>;
 }
 /// [`crate::SipDispatchRuleDirect`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipDispatchRuleDirect<'a> {
     pub room_name: &'a str,
     pub pin: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipDispatchRuleDirect<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipDispatchRuleDirect<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15842,11 +16688,17 @@ impl crate::wire::HasView for crate::generated::livekit::SipDispatchRuleDirect {
     type View<'a> = crate::generated::view::SipDispatchRuleDirect<'a>;
 }
 /// [`crate::SipDispatchRuleIndividual`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipDispatchRuleIndividual<'a> {
     pub room_prefix: &'a str,
     pub pin: &'a str,
     pub no_randomness: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipDispatchRuleIndividual<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipDispatchRuleIndividual<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15910,11 +16762,17 @@ impl crate::wire::HasView for crate::generated::livekit::SipDispatchRuleIndividu
     type View<'a> = crate::generated::view::SipDispatchRuleIndividual<'a>;
 }
 /// [`crate::SipDispatchRuleCallee`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipDispatchRuleCallee<'a> {
     pub room_prefix: &'a str,
     pub pin: &'a str,
     pub randomize: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipDispatchRuleCallee<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipDispatchRuleCallee<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -15978,11 +16836,17 @@ impl crate::wire::HasView for crate::generated::livekit::SipDispatchRuleCallee {
     type View<'a> = crate::generated::view::SipDispatchRuleCallee<'a>;
 }
 /// [`crate::SipDispatchRule`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipDispatchRule<'a> {
     pub rule: ::core::option::Option<
         crate::generated::view::sip_dispatch_rule::Rule<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipDispatchRule<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipDispatchRule<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -16138,7 +17002,7 @@ impl crate::wire::HasView for crate::generated::livekit::SipDispatchRule {
     type View<'a> = crate::generated::view::SipDispatchRule<'a>;
 }
 /// [`crate::CreateSipDispatchRuleRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct CreateSipDispatchRuleRequest<'a> {
     pub rule: ::core::option::Option<crate::generated::view::SipDispatchRule<'a>>,
     pub trunk_ids: ::alloc::vec::Vec<&'a str>,
@@ -16154,6 +17018,12 @@ pub struct CreateSipDispatchRuleRequest<'a> {
     pub dispatch_rule: ::core::option::Option<
         crate::generated::view::SipDispatchRuleInfo<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for CreateSipDispatchRuleRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> CreateSipDispatchRuleRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -16328,12 +17198,18 @@ impl crate::wire::HasView for crate::generated::livekit::CreateSipDispatchRuleRe
     type View<'a> = crate::generated::view::CreateSipDispatchRuleRequest<'a>;
 }
 /// [`crate::UpdateSipDispatchRuleRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct UpdateSipDispatchRuleRequest<'a> {
     pub sip_dispatch_rule_id: &'a str,
     pub action: ::core::option::Option<
         crate::generated::view::update_sip_dispatch_rule_request::Action<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for UpdateSipDispatchRuleRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> UpdateSipDispatchRuleRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -16466,7 +17342,7 @@ impl crate::wire::HasView for crate::generated::livekit::UpdateSipDispatchRuleRe
     type View<'a> = crate::generated::view::UpdateSipDispatchRuleRequest<'a>;
 }
 /// [`crate::SipDispatchRuleInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipDispatchRuleInfo<'a> {
     pub sip_dispatch_rule_id: &'a str,
     pub rule: ::core::option::Option<crate::generated::view::SipDispatchRule<'a>>,
@@ -16490,6 +17366,12 @@ pub struct SipDispatchRuleInfo<'a> {
         crate::generated::view::well_known::Timestamp,
     >,
     pub media: ::core::option::Option<crate::generated::view::SipMediaConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipDispatchRuleInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipDispatchRuleInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -16668,7 +17550,7 @@ impl crate::wire::HasView for crate::generated::livekit::SipDispatchRuleInfo {
     type View<'a> = crate::generated::view::SipDispatchRuleInfo<'a>;
 }
 /// [`crate::SipDispatchRuleUpdate`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipDispatchRuleUpdate<'a> {
     pub trunk_ids: ::core::option::Option<crate::generated::view::ListUpdate<'a>>,
     pub rule: ::core::option::Option<crate::generated::view::SipDispatchRule<'a>>,
@@ -16677,6 +17559,12 @@ pub struct SipDispatchRuleUpdate<'a> {
     pub attributes: crate::wire::Map<&'a str, &'a str>,
     pub media_encryption: ::core::option::Option<i32>,
     pub media: ::core::option::Option<crate::generated::view::SipMediaConfig<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipDispatchRuleUpdate<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipDispatchRuleUpdate<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -16801,11 +17689,17 @@ impl crate::wire::HasView for crate::generated::livekit::SipDispatchRuleUpdate {
     type View<'a> = crate::generated::view::SipDispatchRuleUpdate<'a>;
 }
 /// [`crate::ListSipDispatchRuleRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListSipDispatchRuleRequest<'a> {
     pub dispatch_rule_ids: ::alloc::vec::Vec<&'a str>,
     pub trunk_ids: ::alloc::vec::Vec<&'a str>,
     pub page: ::core::option::Option<crate::generated::view::Pagination<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListSipDispatchRuleRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListSipDispatchRuleRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -16891,9 +17785,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListSipDispatchRuleRequ
     type View<'a> = crate::generated::view::ListSipDispatchRuleRequest<'a>;
 }
 /// [`crate::ListSipDispatchRuleResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ListSipDispatchRuleResponse<'a> {
     pub items: ::alloc::vec::Vec<crate::generated::view::SipDispatchRuleInfo<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ListSipDispatchRuleResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ListSipDispatchRuleResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -16960,9 +17860,15 @@ impl crate::wire::HasView for crate::generated::livekit::ListSipDispatchRuleResp
     type View<'a> = crate::generated::view::ListSipDispatchRuleResponse<'a>;
 }
 /// [`crate::DeleteSipDispatchRuleRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DeleteSipDispatchRuleRequest<'a> {
     pub sip_dispatch_rule_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DeleteSipDispatchRuleRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DeleteSipDispatchRuleRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -17190,7 +18096,7 @@ impl crate::wire::HasView for crate::generated::livekit::SipOutboundConfig {
     type View<'a> = crate::generated::view::SipOutboundConfig<'a>;
 }
 /// [`crate::CreateSipParticipantRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct CreateSipParticipantRequest<'a> {
     pub sip_trunk_id: &'a str,
     pub sip_call_to: &'a str,
@@ -17226,6 +18132,12 @@ pub struct CreateSipParticipantRequest<'a> {
     pub sip_from_header: ::core::option::Option<
         crate::generated::view::SipNamedDest<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for CreateSipParticipantRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> CreateSipParticipantRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -17552,12 +18464,18 @@ impl crate::wire::HasView for crate::generated::livekit::CreateSipParticipantReq
     type View<'a> = crate::generated::view::CreateSipParticipantRequest<'a>;
 }
 /// [`crate::SipParticipantInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipParticipantInfo<'a> {
     pub participant_id: &'a str,
     pub participant_identity: &'a str,
     pub room_name: &'a str,
     pub sip_call_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipParticipantInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipParticipantInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -17630,7 +18548,7 @@ impl crate::wire::HasView for crate::generated::livekit::SipParticipantInfo {
     type View<'a> = crate::generated::view::SipParticipantInfo<'a>;
 }
 /// [`crate::TransferSipParticipantRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct TransferSipParticipantRequest<'a> {
     pub participant_identity: &'a str,
     pub room_name: &'a str,
@@ -17640,6 +18558,12 @@ pub struct TransferSipParticipantRequest<'a> {
     pub ringing_timeout: ::core::option::Option<
         crate::generated::view::well_known::Duration,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for TransferSipParticipantRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> TransferSipParticipantRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -17766,7 +18690,7 @@ impl crate::wire::HasView for crate::generated::livekit::TransferSipParticipantR
     type View<'a> = crate::generated::view::TransferSipParticipantRequest<'a>;
 }
 /// [`crate::SipCallInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipCallInfo<'a> {
     pub call_id: &'a str,
     pub trunk_id: &'a str,
@@ -17796,6 +18720,12 @@ pub struct SipCallInfo<'a> {
     pub call_context: ::alloc::vec::Vec<crate::generated::view::well_known::Any<'a>>,
     pub provider_info: ::core::option::Option<crate::generated::view::ProviderInfo<'a>>,
     pub sip_call_id: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipCallInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipCallInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -18002,7 +18932,7 @@ impl crate::wire::HasView for crate::generated::livekit::SipCallInfo {
     type View<'a> = crate::generated::view::SipCallInfo<'a>;
 }
 /// [`crate::SipTransferInfo`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipTransferInfo<'a> {
     pub transfer_id: &'a str,
     pub call_id: &'a str,
@@ -18014,6 +18944,12 @@ pub struct SipTransferInfo<'a> {
     pub transfer_status_code: ::core::option::Option<
         crate::generated::view::SipStatus<'a>,
     >,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipTransferInfo<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipTransferInfo<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -18109,13 +19045,19 @@ impl crate::wire::HasView for crate::generated::livekit::SipTransferInfo {
     type View<'a> = crate::generated::view::SipTransferInfo<'a>;
 }
 /// [`crate::SipUri`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipUri<'a> {
     pub user: &'a str,
     pub host: &'a str,
     pub ip: &'a str,
     pub port: u32,
     pub transport: i32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipUri<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipUri<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -18176,9 +19118,15 @@ impl crate::wire::HasView for crate::generated::livekit::SipUri {
     type View<'a> = crate::generated::view::SipUri<'a>;
 }
 /// [`crate::SipRequestDest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipRequestDest<'a> {
     pub uri: ::core::option::Option<crate::generated::view::sip_request_dest::Uri<'a>>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipRequestDest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipRequestDest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -18267,10 +19215,16 @@ impl crate::wire::HasView for crate::generated::livekit::SipRequestDest {
     type View<'a> = crate::generated::view::SipRequestDest<'a>;
 }
 /// [`crate::SipNamedDest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SipNamedDest<'a> {
     pub uri: ::core::option::Option<crate::generated::view::sip_named_dest::Uri<'a>>,
     pub display_name: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SipNamedDest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SipNamedDest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -18363,11 +19317,17 @@ impl crate::wire::HasView for crate::generated::livekit::SipNamedDest {
     type View<'a> = crate::generated::view::SipNamedDest<'a>;
 }
 /// [`crate::Destination`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Destination<'a> {
     pub city: &'a str,
     pub country: &'a str,
     pub region: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for Destination<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> Destination<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -18424,12 +19384,18 @@ impl crate::wire::HasView for crate::generated::livekit::Destination {
     type View<'a> = crate::generated::view::Destination<'a>;
 }
 /// [`crate::SessionDescription`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct SessionDescription<'a> {
     pub r#type: &'a str,
     pub sdp: &'a str,
     pub id: u32,
     pub mid_to_track_id: crate::wire::Map<&'a str, &'a str>,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for SessionDescription<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> SessionDescription<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -18746,10 +19712,16 @@ impl crate::wire::HasView for crate::generated::livekit::DialWhatsAppCallRequest
     type View<'a> = crate::generated::view::DialWhatsAppCallRequest<'a>;
 }
 /// [`crate::DialWhatsAppCallResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DialWhatsAppCallResponse<'a> {
     pub whatsapp_call_id: &'a str,
     pub room_name: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DialWhatsAppCallResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> DialWhatsAppCallResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -18899,8 +19871,14 @@ impl crate::wire::HasView for crate::generated::livekit::DisconnectWhatsAppCallR
     type View<'a> = crate::generated::view::DisconnectWhatsAppCallRequest<'a>;
 }
 /// [`crate::DisconnectWhatsAppCallResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct DisconnectWhatsAppCallResponse {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for DisconnectWhatsAppCallResponse {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl DisconnectWhatsAppCallResponse {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -18953,11 +19931,17 @@ impl crate::wire::HasView for crate::generated::livekit::DisconnectWhatsAppCallR
     type View<'a> = crate::generated::view::DisconnectWhatsAppCallResponse;
 }
 /// [`crate::ConnectWhatsAppCallRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ConnectWhatsAppCallRequest<'a> {
     pub whatsapp_call_id: &'a str,
     pub sdp: ::core::option::Option<crate::generated::view::SessionDescription<'a>>,
     pub wait_until_answered: bool,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ConnectWhatsAppCallRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ConnectWhatsAppCallRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -19033,8 +20017,14 @@ impl crate::wire::HasView for crate::generated::livekit::ConnectWhatsAppCallRequ
     type View<'a> = crate::generated::view::ConnectWhatsAppCallRequest<'a>;
 }
 /// [`crate::ConnectWhatsAppCallResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ConnectWhatsAppCallResponse {}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ConnectWhatsAppCallResponse {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
+}
 impl ConnectWhatsAppCallResponse {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
     pub fn from_protobuf(
@@ -19324,9 +20314,15 @@ impl crate::wire::HasView for crate::generated::livekit::AcceptWhatsAppCallReque
     type View<'a> = crate::generated::view::AcceptWhatsAppCallRequest<'a>;
 }
 /// [`crate::AcceptWhatsAppCallResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct AcceptWhatsAppCallResponse<'a> {
     pub room_name: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for AcceptWhatsAppCallResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> AcceptWhatsAppCallResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -19383,7 +20379,7 @@ impl crate::wire::HasView for crate::generated::livekit::AcceptWhatsAppCallRespo
     type View<'a> = crate::generated::view::AcceptWhatsAppCallResponse<'a>;
 }
 /// [`crate::ConnectTwilioCallRequest`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ConnectTwilioCallRequest<'a> {
     pub twilio_call_direction: i32,
     pub room_name: &'a str,
@@ -19393,6 +20389,12 @@ pub struct ConnectTwilioCallRequest<'a> {
     pub participant_metadata: &'a str,
     pub participant_attributes: crate::wire::Map<&'a str, &'a str>,
     pub destination_country: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ConnectTwilioCallRequest<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ConnectTwilioCallRequest<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -19544,9 +20546,15 @@ impl crate::wire::HasView for crate::generated::livekit::ConnectTwilioCallReques
     type View<'a> = crate::generated::view::ConnectTwilioCallRequest<'a>;
 }
 /// [`crate::ConnectTwilioCallResponse`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct ConnectTwilioCallResponse<'a> {
     pub connect_url: &'a str,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for ConnectTwilioCallResponse<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> ConnectTwilioCallResponse<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -19603,7 +20611,7 @@ impl crate::wire::HasView for crate::generated::livekit::ConnectTwilioCallRespon
     type View<'a> = crate::generated::view::ConnectTwilioCallResponse<'a>;
 }
 /// [`crate::WebhookEvent`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct WebhookEvent<'a> {
     pub event: &'a str,
     pub room: ::core::option::Option<crate::generated::view::Room<'a>>,
@@ -19614,6 +20622,12 @@ pub struct WebhookEvent<'a> {
     pub egress_info: ::core::option::Option<crate::generated::view::EgressInfo<'a>>,
     pub ingress_info: ::core::option::Option<crate::generated::view::IngressInfo<'a>>,
     pub num_dropped: i32,
+}
+/// Prints as the owned message does.
+impl ::core::fmt::Debug for WebhookEvent<'_> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::fmt::Debug::fmt(&self.to_message(), f)
+    }
 }
 impl<'a> WebhookEvent<'a> {
     /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -19769,13 +20783,19 @@ pub mod data_selector {
 /// Nested types, viewed.
 pub mod data_stream {
     /// [`crate::data_stream::TextHeader`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Clone, PartialEq, Default)]
     pub struct TextHeader<'a> {
         pub operation_type: i32,
         pub version: i32,
         pub reply_to_stream_id: &'a str,
         pub attached_stream_ids: ::alloc::vec::Vec<&'a str>,
         pub generated: bool,
+    }
+    /// Prints as the owned message does.
+    impl ::core::fmt::Debug for TextHeader<'_> {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Debug::fmt(&self.to_message(), f)
+        }
     }
     impl<'a> TextHeader<'a> {
         /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -19867,9 +20887,15 @@ pub mod data_stream {
         type View<'a> = crate::generated::view::data_stream::TextHeader<'a>;
     }
     /// [`crate::data_stream::ByteHeader`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Clone, PartialEq, Default)]
     pub struct ByteHeader<'a> {
         pub name: &'a str,
+    }
+    /// Prints as the owned message does.
+    impl ::core::fmt::Debug for ByteHeader<'_> {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Debug::fmt(&self.to_message(), f)
+        }
     }
     impl<'a> ByteHeader<'a> {
         /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -19923,7 +20949,7 @@ pub mod data_stream {
         type View<'a> = crate::generated::view::data_stream::ByteHeader<'a>;
     }
     /// [`crate::data_stream::Header`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Clone, PartialEq, Default)]
     pub struct Header<'a> {
         pub stream_id: &'a str,
         pub timestamp: i64,
@@ -19937,6 +20963,12 @@ pub mod data_stream {
         >,
         pub inline_content: ::core::option::Option<&'a [u8]>,
         pub compression: i32,
+    }
+    /// Prints as the owned message does.
+    impl ::core::fmt::Debug for Header<'_> {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Debug::fmt(&self.to_message(), f)
+        }
     }
     impl<'a> Header<'a> {
         /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -20123,13 +21155,19 @@ pub mod data_stream {
         type View<'a> = crate::generated::view::data_stream::Header<'a>;
     }
     /// [`crate::data_stream::Chunk`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Clone, PartialEq, Default)]
     pub struct Chunk<'a> {
         pub stream_id: &'a str,
         pub chunk_index: u64,
         pub content: &'a [u8],
         pub version: i32,
         pub iv: ::core::option::Option<&'a [u8]>,
+    }
+    /// Prints as the owned message does.
+    impl ::core::fmt::Debug for Chunk<'_> {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Debug::fmt(&self.to_message(), f)
+        }
     }
     impl<'a> Chunk<'a> {
         /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -20197,11 +21235,17 @@ pub mod data_stream {
         type View<'a> = crate::generated::view::data_stream::Chunk<'a>;
     }
     /// [`crate::data_stream::Trailer`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Clone, PartialEq, Default)]
     pub struct Trailer<'a> {
         pub stream_id: &'a str,
         pub reason: &'a str,
         pub attributes: crate::wire::Map<&'a str, &'a str>,
+    }
+    /// Prints as the owned message does.
+    impl ::core::fmt::Debug for Trailer<'_> {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Debug::fmt(&self.to_message(), f)
+        }
     }
     impl<'a> Trailer<'a> {
         /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -20600,10 +21644,16 @@ pub mod web_egress_request {
 /// Nested types, viewed.
 pub mod well_known {
     /// [`pbjson_types::Timestamp`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Clone, PartialEq, Default)]
     pub struct Timestamp {
         pub seconds: i64,
         pub nanos: i32,
+    }
+    /// Prints as the owned message does.
+    impl ::core::fmt::Debug for Timestamp {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Debug::fmt(&self.to_message(), f)
+        }
     }
     impl Timestamp {
         /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -20664,10 +21714,16 @@ pub mod well_known {
         type View<'a> = crate::generated::view::well_known::Timestamp;
     }
     /// [`pbjson_types::Any`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Clone, PartialEq, Default)]
     pub struct Any<'a> {
         pub type_url: &'a str,
         pub value: &'a [u8],
+    }
+    /// Prints as the owned message does.
+    impl ::core::fmt::Debug for Any<'_> {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Debug::fmt(&self.to_message(), f)
+        }
     }
     impl<'a> Any<'a> {
         /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -20725,10 +21781,16 @@ pub mod well_known {
         type View<'a> = crate::generated::view::well_known::Any<'a>;
     }
     /// [`pbjson_types::Duration`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Clone, PartialEq, Default)]
     pub struct Duration {
         pub seconds: i64,
         pub nanos: i32,
+    }
+    /// Prints as the owned message does.
+    impl ::core::fmt::Debug for Duration {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Debug::fmt(&self.to_message(), f)
+        }
     }
     impl Duration {
         /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
@@ -20789,8 +21851,14 @@ pub mod well_known {
         type View<'a> = crate::generated::view::well_known::Duration;
     }
     /// [`pbjson_types::Empty`] viewed in place: strings and bytes borrowed from the protobuf buffer.
-    #[derive(Debug, Clone, PartialEq, Default)]
+    #[derive(Clone, PartialEq, Default)]
     pub struct Empty {}
+    /// Prints as the owned message does.
+    impl ::core::fmt::Debug for Empty {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            ::core::fmt::Debug::fmt(&self.to_message(), f)
+        }
+    }
     impl Empty {
         /// Decodes `buf`, borrowing its strings and bytes; accepts and refuses what prost does.
         pub fn from_protobuf(
