@@ -65,7 +65,15 @@ pub struct Call<'c, R: Rpc> {
     request: R::Request,
     request_id: String,
     plan: CallPlan,
-    state: State<R::Response>,
+    /// Keep a successful response's body as it came, for [`Call::finish_body`].
+    keep_body: bool,
+    state: State<Finished<R>>,
+}
+
+/// What a successful call ends with.
+enum Finished<R: Rpc> {
+    Message(R::Response),
+    Body(ResponseBody<R>),
 }
 
 impl<'c, R: Rpc> Call<'c, R> {
@@ -84,8 +92,17 @@ impl<'c, R: Rpc> Call<'c, R> {
             plan: CallPlan::new(client, &R::DESCRIPTOR, &options),
             request,
             request_id,
+            keep_body: false,
             state: State::Ready,
         }
+    }
+
+    /// Makes the call keep a successful response's body as it came instead of decoding it,
+    /// for [`finish_body`](Self::finish_body): to read it as a view, or to pass it on.
+    #[must_use]
+    pub fn keeping_body(mut self) -> Self {
+        self.keep_body = true;
+        self
     }
 
     /// The request id.
@@ -209,12 +226,15 @@ impl<'c, R: Rpc> Call<'c, R> {
         match std::mem::replace(&mut self.state, State::Ready) {
             State::AwaitingRpc => {
                 self.state = match outcome {
+                    Ok(response) if self.keep_body && response.status() == http::StatusCode::OK => {
+                        State::Done(Ok(Finished::Body(ResponseBody::new(response.into_body()))))
+                    }
                     Ok(response) => {
                         match self
                             .client
                             .parse_response::<R, _>(&response, &self.request_id)
                         {
-                            Ok(message) => State::Done(Ok(message)),
+                            Ok(message) => State::Done(Ok(Finished::Message(message))),
                             Err(Error::Server(mut server)) => {
                                 server.needed_grant = Some(R::required_grant(&self.request));
                                 State::Failed(Error::Server(server))
@@ -239,11 +259,94 @@ impl<'c, R: Rpc> Call<'c, R> {
     /// The result, once [`Step::Done`] was returned.
     pub fn finish(self) -> Result<R::Response, Error> {
         match self.state {
-            State::Done(result) => result,
-            _ => Err(Error::Build(
-                "the call was finished before it was done".into(),
-            )),
+            State::Done(Ok(Finished::Message(message))) => Ok(message),
+            State::Done(Ok(Finished::Body(body))) => body.message(),
+            State::Done(Err(error)) => Err(error),
+            _ => Err(Self::unfinished()),
         }
+    }
+
+    /// The result of a call made [`keeping_body`](Self::keeping_body), once [`Step::Done`]
+    /// was returned: the body of the successful response, undecoded.
+    pub fn finish_body(self) -> Result<ResponseBody<R>, Error> {
+        match self.state {
+            State::Done(Ok(Finished::Body(body))) => Ok(body),
+            State::Done(Ok(Finished::Message(message))) => Ok(ResponseBody::new(
+                livekit_proto::Encode::to_protobuf(&message),
+            )),
+            State::Done(Err(error)) => Err(error),
+            _ => Err(Self::unfinished()),
+        }
+    }
+
+    fn unfinished() -> Error {
+        Error::Build("the call was finished before it was done".into())
+    }
+}
+
+/// The protobuf body of a successful call of `R`, as the server sent it: read it as a
+/// [view](livekit_proto::view) (strings borrowed from the body, nothing copied), decode it
+/// into the owned message, or keep the bytes.
+///
+/// A body that is not valid protobuf is reported when it is read, as the same
+/// [`Error::Decode`] a decoding call returns (decode errors are never retried, so keeping the
+/// body changes nothing else).
+pub struct ResponseBody<R: Rpc> {
+    body: Vec<u8>,
+    rpc: core::marker::PhantomData<fn() -> R>,
+}
+
+impl<R: Rpc> ResponseBody<R> {
+    fn new(body: Vec<u8>) -> Self {
+        Self {
+            body,
+            rpc: core::marker::PhantomData,
+        }
+    }
+
+    /// The response as a view borrowing from this body.
+    pub fn view(&self) -> Result<<R::Response as livekit_proto::HasView>::View<'_>, Error> {
+        <<R::Response as livekit_proto::HasView>::View<'_> as livekit_proto::view::View<'_>>::from_protobuf(&self.body)
+            .map_err(|error| self.decode_error(error.to_string()))
+    }
+
+    /// The response decoded into the owned message (prost), every string copied.
+    pub fn message(&self) -> Result<R::Response, Error> {
+        <R::Response as prost::Message>::decode(self.body.as_slice())
+            .map_err(|error| self.decode_error(error.to_string()))
+    }
+
+    /// The body's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body's bytes, owned.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.body
+    }
+
+    fn decode_error(&self, message: String) -> Error {
+        Error::Decode(crate::DecodeError {
+            rpc: R::DESCRIPTOR.name,
+            message,
+            body: self.body.clone(),
+        })
+    }
+}
+
+impl<R: Rpc> Clone for ResponseBody<R> {
+    fn clone(&self) -> Self {
+        Self::new(self.body.clone())
+    }
+}
+
+impl<R: Rpc> core::fmt::Debug for ResponseBody<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("rpc", &R::DESCRIPTOR.name)
+            .field("bytes", &self.body.len())
+            .finish()
     }
 }
 

@@ -67,7 +67,7 @@ mod transport;
 mod url;
 mod webhook;
 
-pub use call::{Call, Clock, Step};
+pub use call::{Call, Clock, ResponseBody, Step};
 pub use client::{
     Auth, CallContext, Client, ClientOptions, DEFAULT_USER_AGENT, PresignedToken,
     REQUEST_ID_HEADER, TWIRP_TIMEOUT_HEADER,
@@ -83,7 +83,7 @@ pub use services::{
 pub use system::{SystemEnvironment, client_from_env};
 pub use transport::{
     AsyncApi, BlockingApi, BlockingTransport, BoxFuture, Environment, Execute, FnTransport,
-    Transport, call_async, call_blocking,
+    Transport, call_async, call_async_body, call_blocking, call_blocking_body,
 };
 pub use url::BaseUrl;
 pub use webhook::{

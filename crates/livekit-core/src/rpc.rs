@@ -185,6 +185,7 @@ pub trait Rpc: sealed::Sealed + Send + Sync + 'static {
         + 'static;
     /// The response message.
     type Response: prost::Message
+        + livekit_proto::Encode
         + livekit_proto::HasView
         + std::fmt::Debug
         + Default

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tracing::Instrument as _;
 
-use crate::call::{Call, Clock, Step};
+use crate::call::{Call, Clock, ResponseBody, Step};
 use crate::retry::CallOptions;
 use crate::rpc::Rpc;
 use crate::{Client, Error, TransportError};
@@ -96,8 +96,40 @@ where
     T: Transport + ?Sized,
     E: Environment + ?Sized,
 {
+    let call = Call::<R>::new(client, request, options, environment.request_id());
+    run_async(call, transport, environment, Call::finish).await
+}
+
+/// [`call_async`], keeping the successful response's body undecoded: read it as a view with
+/// [`ResponseBody::view`].
+pub async fn call_async_body<R, T, E>(
+    client: &Client,
+    transport: &T,
+    environment: &E,
+    request: R::Request,
+    options: &CallOptions,
+) -> Result<ResponseBody<R>, Error>
+where
+    R: Rpc,
+    T: Transport + ?Sized,
+    E: Environment + ?Sized,
+{
+    let call = Call::<R>::new(client, request, options, environment.request_id()).keeping_body();
+    run_async(call, transport, environment, Call::finish_body).await
+}
+
+async fn run_async<'c, R, T, E, O>(
+    mut call: Call<'c, R>,
+    transport: &T,
+    environment: &E,
+    finish: impl FnOnce(Call<'c, R>) -> Result<O, Error>,
+) -> Result<O, Error>
+where
+    R: Rpc,
+    T: Transport + ?Sized,
+    E: Environment + ?Sized,
+{
     let started = environment.monotonic();
-    let mut call = Call::<R>::new(client, request, options, environment.request_id());
     let span = call_span::<R>(call.request_id());
     let result = async {
         loop {
@@ -109,7 +141,7 @@ where
                     call.on_response(outcome);
                 }
                 Step::Sleep(delay) => transport.sleep(delay).await,
-                Step::Done => break call.finish(),
+                Step::Done => break finish(call),
             }
         }
     }
@@ -132,8 +164,40 @@ where
     T: BlockingTransport + ?Sized,
     E: Environment + ?Sized,
 {
+    let call = Call::<R>::new(client, request, options, environment.request_id());
+    run_blocking(call, transport, environment, Call::finish)
+}
+
+/// [`call_blocking`], keeping the successful response's body undecoded: the twin of
+/// [`call_async_body`].
+pub fn call_blocking_body<R, T, E>(
+    client: &Client,
+    transport: &T,
+    environment: &E,
+    request: R::Request,
+    options: &CallOptions,
+) -> Result<ResponseBody<R>, Error>
+where
+    R: Rpc,
+    T: BlockingTransport + ?Sized,
+    E: Environment + ?Sized,
+{
+    let call = Call::<R>::new(client, request, options, environment.request_id()).keeping_body();
+    run_blocking(call, transport, environment, Call::finish_body)
+}
+
+fn run_blocking<'c, R, T, E, O>(
+    mut call: Call<'c, R>,
+    transport: &T,
+    environment: &E,
+    finish: impl FnOnce(Call<'c, R>) -> Result<O, Error>,
+) -> Result<O, Error>
+where
+    R: Rpc,
+    T: BlockingTransport + ?Sized,
+    E: Environment + ?Sized,
+{
     let started = environment.monotonic();
-    let mut call = Call::<R>::new(client, request, options, environment.request_id());
     let span = call_span::<R>(call.request_id());
     let result = span.in_scope(|| {
         loop {
@@ -145,7 +209,7 @@ where
                     call.on_response(outcome);
                 }
                 Step::Sleep(delay) => transport.sleep(delay),
-                Step::Done => break call.finish(),
+                Step::Done => break finish(call),
             }
         }
     });
@@ -285,10 +349,47 @@ api_handle!(
     AsyncApi
 );
 
+impl<T: Transport, E: Environment> AsyncApi<T, E> {
+    /// One call of `R` that keeps the successful response's body undecoded, to read as a
+    /// [view](livekit_proto::view): retries, timeouts and errors as for any call.
+    pub async fn call_body<R: Rpc>(
+        &self,
+        request: R::Request,
+        options: &CallOptions,
+    ) -> Result<ResponseBody<R>, Error> {
+        call_async_body::<R, _, _>(
+            &self.client,
+            &self.transport,
+            &self.environment,
+            request,
+            options,
+        )
+        .await
+    }
+}
+
 api_handle!(
     /// A blocking API handle: the twin of [`AsyncApi`], over a [`BlockingTransport`].
     BlockingApi
 );
+
+impl<T: BlockingTransport, E: Environment> BlockingApi<T, E> {
+    /// One call of `R` that keeps the successful response's body undecoded: the twin of
+    /// [`AsyncApi::call_body`].
+    pub fn call_body<R: Rpc>(
+        &self,
+        request: R::Request,
+        options: &CallOptions,
+    ) -> Result<ResponseBody<R>, Error> {
+        call_blocking_body::<R, _, _>(
+            &self.client,
+            &self.transport,
+            &self.environment,
+            request,
+            options,
+        )
+    }
+}
 
 impl<T: Transport, E: Environment> Execute for AsyncApi<T, E> {
     type Output<'a, X: Send + 'a>

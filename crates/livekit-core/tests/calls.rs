@@ -194,6 +194,49 @@ fn a_safe_rpc_is_retried_on_503_with_backoff_and_the_same_request_id() {
     );
 }
 
+/// A call that keeps its body retries as any call does, and the body reads back as the
+/// message; a body that is not protobuf is the same decode error, when it is read.
+#[test]
+fn a_kept_body_is_retried_like_any_call_and_read_as_a_view() {
+    let time = ScriptedTime::default();
+    let transport = Scripted::new(
+        &time,
+        vec![
+            status(503, r#"{"code":"unavailable","msg":"draining"}"#),
+            ok(&rooms(&["a", "b"])),
+            Ok(http::Response::builder()
+                .status(200)
+                .body(b"\x0a\x05ab".to_vec())
+                .unwrap()),
+            status(404, r#"{"code":"not_found","msg":"requested room does not exist"}"#),
+        ],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    let options = CallOptions::default();
+    let body = api.call_body::<rpc::ListRooms>(Default::default(), &options).unwrap();
+    assert_eq!(api.transport().sent.lock().unwrap().len(), 2);
+    let view = body.view().unwrap();
+    let names: Vec<&str> = view.rooms.iter().map(|room| room.name).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(body.message().unwrap(), view.to_message());
+    assert_eq!(body.as_bytes(), rooms(&["a", "b"]).encode_to_vec());
+
+    // Truncated protobuf: the call succeeds (the body came), reading it fails as a
+    // decoding call would, with the bytes kept.
+    let truncated = api.call_body::<rpc::ListRooms>(Default::default(), &options).unwrap();
+    for error in [truncated.view().unwrap_err(), truncated.message().unwrap_err()] {
+        match error {
+            Error::Decode(error) => {
+                assert_eq!(error.rpc, "RoomService/ListRooms");
+                assert_eq!(error.body, b"\x0a\x05ab");
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+    let error = api.call_body::<rpc::DeleteRoom>(Default::default(), &options).unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+}
+
 #[test]
 fn attempts_are_bounded_and_the_last_error_is_returned() {
     let time = ScriptedTime::default();

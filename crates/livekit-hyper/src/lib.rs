@@ -49,8 +49,8 @@ use livekit_core::{
 
 pub use livekit_auth as auth;
 pub use livekit_core::{
-    CallOptions, Error, ServerError, TransportErrorKind, TwirpCode, WebhookEvent, WebhookEventKind,
-    WebhookReceiver,
+    CallOptions, Error, ResponseBody, ServerError, TransportErrorKind, TwirpCode, WebhookEvent,
+    WebhookEventKind, WebhookReceiver, rpc,
 };
 pub use livekit_proto as proto;
 
@@ -295,6 +295,30 @@ impl LiveKitApi {
         Ok(Self {
             inner: AsyncApi::new(client, transport, SystemEnvironment::default()),
         })
+    }
+
+    /// One call of RPC `R` (a marker type of [`rpc`]) that keeps the successful response's
+    /// body undecoded, to read as a [view](proto::view) whose strings borrow from it:
+    /// the cheapest way to read a large listing. Retries, timeouts and errors are those of
+    /// any call.
+    ///
+    /// ```no_run
+    /// # async fn example(api: &livekit_hyper::LiveKitApi) -> Result<(), livekit_hyper::Error> {
+    /// use livekit_hyper::{CallOptions, proto::ListParticipantsRequest, rpc::ListParticipants};
+    ///
+    /// let request = ListParticipantsRequest { room: "standup".into() };
+    /// let body = api.call_body::<ListParticipants>(request, &CallOptions::default()).await?;
+    /// for participant in &body.view()?.participants {
+    ///     println!("{} ({} tracks)", participant.identity, participant.tracks.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_body<R: rpc::Rpc>(
+        &self,
+        request: R::Request,
+        options: &CallOptions,
+    ) -> Result<ResponseBody<R>, Error> {
+        self.inner.call_body::<R>(request, options).await
     }
 
     /// The sans-IO client (base URL, options).

@@ -155,6 +155,19 @@ e2e_test!(rooms_create_list_update_delete {
     .unwrap();
     assert_eq!(by_name.rooms.len(), 1);
 
+    // The same listing with its body kept and read as a view: the room the owned call
+    // returned, its strings borrowed from the body; and the body's message is the view's.
+    let body = call!(api.call_body::<livekit_core::rpc::ListRooms>(
+        proto::ListRoomsRequest { names: vec![name.clone()] },
+        &CallOptions::default(),
+    ))
+    .unwrap();
+    let view = body.view().unwrap();
+    assert_eq!(view.rooms.len(), 1);
+    assert_eq!((view.rooms[0].name, view.rooms[0].sid), (name.as_str(), created.sid.as_str()));
+    assert!(body.as_bytes().as_ptr_range().contains(&view.rooms[0].name.as_ptr()));
+    assert_eq!(body.message().unwrap(), view.to_message());
+
     let updated = call!(api.room().update_room_metadata(proto::UpdateRoomMetadataRequest {
         room: name.clone(),
         metadata: r#"{"topic":"e2e"}"#.into(),
@@ -175,6 +188,13 @@ e2e_test!(rooms_create_list_update_delete {
 
 e2e_test!(missing_things_are_not_found {
     let api = api();
+    // A kept body changes nothing about errors: the server's not-found, as any call sees it.
+    let error = call!(api.call_body::<livekit_core::rpc::DeleteRoom>(
+        proto::DeleteRoomRequest { room: unique("absent") },
+        &CallOptions::default(),
+    ))
+    .unwrap_err();
+    assert!(error.is_not_found(), "{error}");
     let error = call!(api.room().get_participant(proto::RoomParticipantIdentity {
         room: unique("absent"),
         identity: "nobody".into(),
