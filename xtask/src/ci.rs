@@ -84,6 +84,17 @@ fn clippy() -> Result {
             "warnings",
         ]))?;
     }
+    // The protocol crate's tests and bench of its optional `view` feature.
+    run(cargo().args([
+        "clippy",
+        "--package",
+        "livekit-proto",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     // The no_std face of the token crate, on its own so feature unification cannot hide std.
     run(cargo().args([
         "clippy",

@@ -133,6 +133,7 @@ pub mod livekit {
 mod encode;
 
 /// A view type for every message.
+#[cfg(feature = \"view\")]
 pub mod view;
 
 pub mod rpc_table;

@@ -208,12 +208,17 @@ fn a_kept_body_is_retried_like_any_call_and_read_as_a_view() {
                 .status(200)
                 .body(b"\x0a\x05ab".to_vec())
                 .unwrap()),
-            status(404, r#"{"code":"not_found","msg":"requested room does not exist"}"#),
+            status(
+                404,
+                r#"{"code":"not_found","msg":"requested room does not exist"}"#,
+            ),
         ],
     );
     let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
     let options = CallOptions::default();
-    let body = api.call_body::<rpc::ListRooms>(Default::default(), &options).unwrap();
+    let body = api
+        .call_body::<rpc::ListRooms>(Default::default(), &options)
+        .unwrap();
     assert_eq!(api.transport().sent.lock().unwrap().len(), 2);
     let view = body.view().unwrap();
     let names: Vec<&str> = view.rooms.iter().map(|room| room.name).collect();
@@ -223,8 +228,13 @@ fn a_kept_body_is_retried_like_any_call_and_read_as_a_view() {
 
     // Truncated protobuf: the call succeeds (the body came), reading it fails as a
     // decoding call would, with the bytes kept.
-    let truncated = api.call_body::<rpc::ListRooms>(Default::default(), &options).unwrap();
-    for error in [truncated.view().unwrap_err(), truncated.message().unwrap_err()] {
+    let truncated = api
+        .call_body::<rpc::ListRooms>(Default::default(), &options)
+        .unwrap();
+    for error in [
+        truncated.view().unwrap_err(),
+        truncated.message().unwrap_err(),
+    ] {
         match error {
             Error::Decode(error) => {
                 assert_eq!(error.rpc, "RoomService/ListRooms");
@@ -233,7 +243,9 @@ fn a_kept_body_is_retried_like_any_call_and_read_as_a_view() {
             other => panic!("expected a decode error, got {other:?}"),
         }
     }
-    let error = api.call_body::<rpc::DeleteRoom>(Default::default(), &options).unwrap_err();
+    let error = api
+        .call_body::<rpc::DeleteRoom>(Default::default(), &options)
+        .unwrap_err();
     assert!(error.is_not_found(), "{error}");
 }
 

@@ -8,8 +8,8 @@
 //! from [`pbjson`](https://docs.rs/pbjson) serde impls, adjusted so that decoding is as
 //! forgiving as the server's peers need (see [Protojson](#protojson)). Two generated fast
 //! paths follow prost field for field: [`Encode`] writes prost's bytes without measuring
-//! nested messages again at every level, and the [`view`] types decode a buffer without
-//! copying its strings.
+//! nested messages again at every level, and the `view` types (feature `view`) decode a
+//! buffer without copying its strings.
 //!
 //! # Example
 //!
@@ -106,6 +106,8 @@
 //!
 //! - `serde` (default): the protojson serde impls. Without it the crate compiles faster and
 //!   offers the protobuf encoding only.
+//! - `view` (off; `livekit-core` turns it on): the `view` types and `HasView`. [`Encode`]
+//!   is always there.
 
 #[rustfmt::skip]
 #[allow(
@@ -138,10 +140,12 @@ pub use generated::livekit::*;
 pub use generated::rpc_table::RPCS;
 pub use prost::{DecodeError, Message, Name};
 pub use rpc::RpcInfo;
-pub use wire::{Encode, HasView};
+pub use wire::Encode;
+#[cfg(feature = "view")]
+pub use wire::HasView;
 
 /// Every message of the protocol viewed in place: decoded from a protobuf buffer without
-/// copying its strings and bytes.
+/// copying its strings and bytes (feature `view`).
 ///
 /// For each message type (`livekit_proto::ParticipantInfo`) there is a view type of the same
 /// name and layout here (`livekit_proto::view::ParticipantInfo<'a>`), whose `string` fields
@@ -168,6 +172,7 @@ pub use wire::{Encode, HasView};
 /// assert_eq!(viewed.to_message(), response);
 /// # Ok::<(), view::DecodeError>(())
 /// ```
+#[cfg(feature = "view")]
 pub mod view {
     pub use crate::generated::view::*;
     pub use crate::wire::{DecodeError, Map, View};
