@@ -40,15 +40,24 @@ pub(crate) fn run(args: &[String]) -> Result {
 }
 
 fn run_benches(server_url: &str, fixed_url: &str) -> Result {
+    let required = required_features()?;
     let mut members = Vec::new();
     for (package, bench) in BENCHES {
         let source = workspace_root().join(format!("crates/{package}/benches/{bench}.rs"));
         if !source.is_file() {
             continue;
         }
-        eprintln!("$ cargo bench --package {package} --bench {bench}");
+        let mut args = vec!["bench", "--quiet", "--package", package, "--bench", bench];
+        let features = required
+            .get(&((*package).to_owned(), (*bench).to_owned()))
+            .map(|features| features.join(","))
+            .unwrap_or_default();
+        if !features.is_empty() {
+            args.extend(["--features", &features]);
+        }
+        eprintln!("$ cargo {}", args.join(" "));
         let output = cargo()
-            .args(["bench", "--quiet", "--package", package, "--bench", bench])
+            .args(&args)
             .env("LIVEKIT_BENCH_URL", server_url)
             .env("LIVEKIT_BENCH_FIXED_URL", fixed_url)
             .stderr(Stdio::inherit())
@@ -74,6 +83,42 @@ fn run_benches(server_url: &str, fixed_url: &str) -> Result {
     }
     println!("{{{}}}", members.join(","));
     Ok(())
+}
+
+/// The `required-features` of every bench target of the workspace, by `(package, bench)`,
+/// from `cargo metadata`: a bench is run with the features it declares it needs.
+fn required_features() -> Result<std::collections::HashMap<(String, String), Vec<String>>> {
+    let output = cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|error| format!("could not run cargo metadata: {error}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo metadata failed ({})", output.status));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|error| format!("cargo metadata printed no JSON: {error}"))?;
+    let mut required = std::collections::HashMap::new();
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        let name = package["name"].as_str().unwrap_or_default();
+        for target in package["targets"].as_array().into_iter().flatten() {
+            let is_bench = target["kind"]
+                .as_array()
+                .is_some_and(|kinds| kinds.iter().any(|kind| kind == "bench"));
+            if !is_bench {
+                continue;
+            }
+            let features = target["required-features"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|feature| feature.as_str().map(str::to_owned))
+                .collect();
+            let bench = target["name"].as_str().unwrap_or_default().to_owned();
+            required.insert((name.to_owned(), bench), features);
+        }
+    }
+    Ok(required)
 }
 
 /// A minimal HTTP/1.1 keep-alive server on loopback that answers every request with the
@@ -132,4 +177,24 @@ fn fixed_response_server() -> Result<String> {
         }
     });
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BENCHES, required_features};
+
+    /// Every bench `cargo xtask bench` runs exists, and what it requires is found (the proto
+    /// bench needs `view`, which is off by default: without it `cargo bench` refuses to run).
+    #[test]
+    fn benches_are_run_with_the_features_they_require() {
+        let required = required_features().expect("cargo metadata runs");
+        for (package, bench) in BENCHES {
+            assert!(
+                required.contains_key(&((*package).to_owned(), (*bench).to_owned())),
+                "{package} has no bench target {bench}"
+            );
+        }
+        let proto = &required[&("livekit-proto".to_owned(), "proto".to_owned())];
+        assert!(proto.iter().any(|feature| feature == "view"), "{proto:?}");
+    }
 }
