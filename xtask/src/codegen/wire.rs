@@ -79,6 +79,31 @@ struct MessageInfo<'d> {
     nested_module: String,
 }
 
+impl MessageInfo<'_> {
+    /// The view type's path, without generics (`crate::generated::view::participant_info::X`).
+    fn view_path(&self) -> String {
+        let mut path = VIEW.to_owned();
+        for part in &self.view_module {
+            path.push_str("::");
+            path.push_str(part);
+        }
+        format!("{path}::{}", self.rust_name)
+    }
+
+    /// The module of the view's oneof enums (`crate::generated::view::participant_info`).
+    fn nested_view(&self) -> String {
+        let path = self.view_path();
+        let scope = path.rsplit_once("::").map_or("", |(scope, _)| scope);
+        format!("{scope}::{}", self.nested_module)
+    }
+
+    /// The module of the owned type's oneof enums (`crate::generated::livekit::room`).
+    fn nested_owned(&self) -> String {
+        let scope = self.owned.rsplit_once("::").map_or("", |(scope, _)| scope);
+        format!("{scope}::{}", self.nested_module)
+    }
+}
+
 struct Schema<'d> {
     messages: HashMap<String, MessageInfo<'d>>,
     /// Fully qualified names, in the order of the `.proto` files.
@@ -242,13 +267,8 @@ impl<'d> Schema<'d> {
     /// The view type's path (from anywhere in the crate), with `<'a>` if it borrows.
     fn view_type(&self, full: &str) -> Result<String> {
         let message = self.message(full)?;
-        let mut path = VIEW.to_owned();
-        for part in &message.view_module {
-            path.push_str("::");
-            path.push_str(part);
-        }
         let lifetime = if self.borrows(full)? { "<'a>" } else { "" };
-        Ok(format!("{path}::{}{lifetime}", message.rust_name))
+        Ok(format!("{}{lifetime}", message.view_path()))
     }
 
     /// Whether the view of `full` borrows from the buffer (holds a string or bytes, itself
@@ -533,14 +553,7 @@ fn encode_impl(message: &MessageInfo<'_>, members: &[Member]) -> String {
                 enum_name,
                 variants,
             } => {
-                let owned_enum = format!(
-                    "{}::{}::{enum_name}",
-                    message
-                        .owned
-                        .rsplit_once("::")
-                        .map_or("", |(scope, _)| scope),
-                    message.nested_module
-                );
+                let owned_enum = format!("{}::{enum_name}", message.nested_owned());
                 let _ = write!(
                     measure,
                     "\n        if let Some(value) = &self.{rust} {{ match value {{"
@@ -781,19 +794,8 @@ fn view_struct(
     let (generics, reader_lifetime) = if borrows { ("<'a>", "'a") } else { ("", "'_") };
     let name = &message.rust_name;
     let owned = &message.owned;
-    let nested_view = {
-        let mut path = VIEW.to_owned();
-        for part in &message.view_module {
-            path.push_str("::");
-            path.push_str(part);
-        }
-        format!("{path}::{}", message.nested_module)
-    };
-    let owned_nested = format!(
-        "{}::{}",
-        owned.rsplit_once("::").map_or("", |(scope, _)| scope),
-        message.nested_module
-    );
+    let nested_view = message.nested_view();
+    let owned_nested = message.nested_owned();
 
     let mut fields = String::new();
     let mut arms = String::new();
@@ -887,7 +889,7 @@ fn view_struct(
                             ),
                         };
                         let arm = format!(
-                            "{{ let mut entry = r.map_entry(wire_type, \"{label}\", depth)?; \
+                            "{{ let mut entry = r.message(wire_type, \"{label}\", depth)?; \
                              let mut key = <{key_view}>::default(); let mut value = <{value_view}>::default(); \
                              while !entry.is_empty() {{ let (tag, wire_type) = entry.key()?; match tag {{ \
                              {key_arm} {value_arm} _ => entry.skip(wire_type, tag, depth - 1)?, }} }} \
@@ -1042,14 +1044,7 @@ impl {WIRE}::HasView for {owned} {{
 }}
 ",
         view_generics = if borrows { "<'a>" } else { "" },
-        self_path = {
-            let mut path = VIEW.to_owned();
-            for part in &message.view_module {
-                path.push_str("::");
-                path.push_str(part);
-            }
-            format!("{path}::{name}")
-        },
+        self_path = message.view_path(),
         owned_doc = owned.trim_start_matches("::").replace("crate::generated::livekit", "crate"),
         reader_lifetime_ref = if borrows { "'a " } else { "" },
     );

@@ -1005,7 +1005,7 @@ impl<'a> ParticipantInfo<'a> {
                 14 => self.kind = r.int32(wire_type, "ParticipantInfo.kind")?,
                 15 => {
                     let mut entry = r
-                        .map_entry(wire_type, "ParticipantInfo.attributes", depth)?;
+                        .message(wire_type, "ParticipantInfo.attributes", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -5630,7 +5630,7 @@ impl<'a> S3Upload<'a> {
                         .bool(wire_type, "S3Upload.force_path_style")?;
                 }
                 7 => {
-                    let mut entry = r.map_entry(wire_type, "S3Upload.metadata", depth)?;
+                    let mut entry = r.message(wire_type, "S3Upload.metadata", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -9703,7 +9703,7 @@ impl<'a> Job<'a> {
                 10 => self.enable_recording = r.bool(wire_type, "Job.enable_recording")?,
                 11 => self.deployment = r.string(wire_type, "Job.deployment")?,
                 12 => {
-                    let mut entry = r.map_entry(wire_type, "Job.attributes", depth)?;
+                    let mut entry = r.message(wire_type, "Job.attributes", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -9907,7 +9907,7 @@ impl<'a> CreateAgentDispatchRequest<'a> {
                 }
                 6 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "CreateAgentDispatchRequest.attributes",
                             depth,
@@ -10022,7 +10022,7 @@ impl<'a> RoomAgentDispatch<'a> {
                 }
                 5 => {
                     let mut entry = r
-                        .map_entry(wire_type, "RoomAgentDispatch.attributes", depth)?;
+                        .message(wire_type, "RoomAgentDispatch.attributes", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -10355,7 +10355,7 @@ impl<'a> AgentDispatch<'a> {
                 7 => self.deployment = r.string(wire_type, "AgentDispatch.deployment")?,
                 8 => {
                     let mut entry = r
-                        .map_entry(wire_type, "AgentDispatch.attributes", depth)?;
+                        .message(wire_type, "AgentDispatch.attributes", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -10599,7 +10599,7 @@ impl<'a> CreateRoomRequest<'a> {
                 }
                 15 => {
                     let mut entry = r
-                        .map_entry(wire_type, "CreateRoomRequest.tags", depth)?;
+                        .message(wire_type, "CreateRoomRequest.tags", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -11562,7 +11562,7 @@ impl<'a> UpdateParticipantRequest<'a> {
                 5 => self.name = r.string(wire_type, "UpdateParticipantRequest.name")?,
                 6 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "UpdateParticipantRequest.attributes",
                             depth,
@@ -12115,7 +12115,7 @@ impl<'a> RoomConfiguration<'a> {
                 11 => self.metadata = r.string(wire_type, "RoomConfiguration.metadata")?,
                 12 => {
                     let mut entry = r
-                        .map_entry(wire_type, "RoomConfiguration.tags", depth)?;
+                        .message(wire_type, "RoomConfiguration.tags", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -14780,7 +14780,7 @@ impl<'a> SipInboundTrunkInfo<'a> {
                 }
                 9 => {
                     let mut entry = r
-                        .map_entry(wire_type, "SIPInboundTrunkInfo.headers", depth)?;
+                        .message(wire_type, "SIPInboundTrunkInfo.headers", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -14801,7 +14801,7 @@ impl<'a> SipInboundTrunkInfo<'a> {
                 }
                 10 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "SIPInboundTrunkInfo.headers_to_attributes",
                             depth,
@@ -14858,7 +14858,7 @@ impl<'a> SipInboundTrunkInfo<'a> {
                 }
                 14 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "SIPInboundTrunkInfo.attributes_to_headers",
                             depth,
@@ -15462,7 +15462,7 @@ impl<'a> SipOutboundTrunkInfo<'a> {
                 }
                 9 => {
                     let mut entry = r
-                        .map_entry(wire_type, "SIPOutboundTrunkInfo.headers", depth)?;
+                        .message(wire_type, "SIPOutboundTrunkInfo.headers", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -15483,7 +15483,7 @@ impl<'a> SipOutboundTrunkInfo<'a> {
                 }
                 10 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "SIPOutboundTrunkInfo.headers_to_attributes",
                             depth,
@@ -15514,7 +15514,7 @@ impl<'a> SipOutboundTrunkInfo<'a> {
                 }
                 11 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "SIPOutboundTrunkInfo.attributes_to_headers",
                             depth,
@@ -17086,7 +17086,7 @@ impl<'a> CreateSipDispatchRuleRequest<'a> {
                 }
                 7 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "CreateSIPDispatchRuleRequest.attributes",
                             depth,
@@ -17419,7 +17419,7 @@ impl<'a> SipDispatchRuleInfo<'a> {
                 }
                 8 => {
                     let mut entry = r
-                        .map_entry(wire_type, "SIPDispatchRuleInfo.attributes", depth)?;
+                        .message(wire_type, "SIPDispatchRuleInfo.attributes", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -17605,11 +17605,7 @@ impl<'a> SipDispatchRuleUpdate<'a> {
                 }
                 5 => {
                     let mut entry = r
-                        .map_entry(
-                            wire_type,
-                            "SIPDispatchRuleUpdate.attributes",
-                            depth,
-                        )?;
+                        .message(wire_type, "SIPDispatchRuleUpdate.attributes", depth)?;
                     let mut key = <&'a str>::default();
                     let mut value = <&'a str>::default();
                     while !entry.is_empty() {
@@ -17977,7 +17973,7 @@ impl<'a> SipOutboundConfig<'a> {
                 }
                 5 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "SIPOutboundConfig.headers_to_attributes",
                             depth,
@@ -18008,7 +18004,7 @@ impl<'a> SipOutboundConfig<'a> {
                 }
                 6 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "SIPOutboundConfig.attributes_to_headers",
                             depth,
@@ -18197,7 +18193,7 @@ impl<'a> CreateSipParticipantRequest<'a> {
                 }
                 9 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "CreateSIPParticipantRequest.participant_attributes",
                             depth,
@@ -18269,7 +18265,7 @@ impl<'a> CreateSipParticipantRequest<'a> {
                 }
                 16 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "CreateSIPParticipantRequest.headers",
                             depth,
@@ -18604,7 +18600,7 @@ impl<'a> TransferSipParticipantRequest<'a> {
                 }
                 5 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "TransferSIPParticipantRequest.headers",
                             depth,
@@ -18792,7 +18788,7 @@ impl<'a> SipCallInfo<'a> {
                 17 => self.region = r.string(wire_type, "SIPCallInfo.region")?,
                 18 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "SIPCallInfo.participant_attributes",
                             depth,
@@ -19420,7 +19416,7 @@ impl<'a> SessionDescription<'a> {
                 3 => self.id = r.uint32(wire_type, "SessionDescription.id")?,
                 4 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "SessionDescription.mid_to_track_id",
                             depth,
@@ -19591,7 +19587,7 @@ impl<'a> DialWhatsAppCallRequest<'a> {
                 }
                 10 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "DialWhatsAppCallRequest.participant_attributes",
                             depth,
@@ -20186,7 +20182,7 @@ impl<'a> AcceptWhatsAppCallRequest<'a> {
                 }
                 11 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "AcceptWhatsAppCallRequest.participant_attributes",
                             depth,
@@ -20459,7 +20455,7 @@ impl<'a> ConnectTwilioCallRequest<'a> {
                 }
                 7 => {
                     let mut entry = r
-                        .map_entry(
+                        .message(
                             wire_type,
                             "ConnectTwilioCallRequest.participant_attributes",
                             depth,
@@ -21012,11 +21008,7 @@ pub mod data_stream {
                     }
                     8 => {
                         let mut entry = r
-                            .map_entry(
-                                wire_type,
-                                "DataStream.Header.attributes",
-                                depth,
-                            )?;
+                            .message(wire_type, "DataStream.Header.attributes", depth)?;
                         let mut key = <&'a str>::default();
                         let mut value = <&'a str>::default();
                         while !entry.is_empty() {
@@ -21272,11 +21264,7 @@ pub mod data_stream {
                     2 => self.reason = r.string(wire_type, "DataStream.Trailer.reason")?,
                     3 => {
                         let mut entry = r
-                            .map_entry(
-                                wire_type,
-                                "DataStream.Trailer.attributes",
-                                depth,
-                            )?;
+                            .message(wire_type, "DataStream.Trailer.attributes", depth)?;
                         let mut key = <&'a str>::default();
                         let mut value = <&'a str>::default();
                         while !entry.is_empty() {

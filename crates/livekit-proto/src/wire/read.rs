@@ -255,8 +255,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The payload of a nested message; `depth` is the nesting budget of the message that
-    /// holds the field.
+    /// The payload of a nested message or a map entry; `depth` is the nesting budget of the
+    /// message that holds the field.
     #[inline]
     pub(crate) fn message(
         &mut self,
@@ -269,17 +269,6 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::RecursionLimit);
         }
         self.delimited().map(Self::new)
-    }
-
-    /// The payload of a map entry; `depth` as for [`message`](Self::message).
-    #[inline]
-    pub(crate) fn map_entry(
-        &mut self,
-        wire_type: u8,
-        field: &'static str,
-        depth: u32,
-    ) -> Result<Self, DecodeError> {
-        self.message(wire_type, field, depth)
     }
 
     /// The capacity for a repeated message field whose first element (`first` bytes) was
