@@ -387,6 +387,120 @@ impl ServerError {
     pub fn sip_transfer_reason(&self) -> Option<&str> {
         self.meta.get("sip_transfer_reason").map(String::as_str)
     }
+
+    /// What the participant answered to a failed `PerformRpc` (or the server on its behalf):
+    /// its RPC error code and message. The server puts them in the message as
+    /// `RpcError <code>: <message>`; any other error, or another RPC's, gives `None`.
+    pub fn rpc_error(&self) -> Option<RpcError> {
+        if self.rpc != "RoomService/PerformRpc" {
+            return None;
+        }
+        let (_, rest) = self.message.split_once("RpcError ")?;
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let code = rest[..digits].parse().ok()?;
+        let message = rest[digits..].strip_prefix(':').unwrap_or(&rest[digits..]);
+        Some(RpcError {
+            code: RpcErrorCode::from_code(code),
+            message: message.trim_start().to_owned(),
+        })
+    }
+}
+
+/// A participant's answer to `PerformRpc` that is an error: from its handler (any code the
+/// application chose, or [`RpcErrorCode::ApplicationError`] for an unexpected failure), or
+/// from the server or the participant's SDK on its behalf (no such method, no answer in
+/// time). Read it from [`ServerError::rpc_error`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RpcError {
+    /// The code.
+    pub code: RpcErrorCode,
+    /// The message, followed by the error's data after `": "` when it has any.
+    pub message: String,
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rpc error {}", self.code.code())?;
+        if let Some(name) = self.code.name() {
+            write!(f, " ({name})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// The code of an [`RpcError`]: the built-in codes of LiveKit's RPC protocol by name, any
+/// other as the application's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RpcErrorCode {
+    /// 1500: the handler failed with an error that is not an RPC error.
+    ApplicationError,
+    /// 1501: the participant did not acknowledge the request in time.
+    ConnectionTimeout,
+    /// 1502: the participant did not answer within the response window.
+    ResponseTimeout,
+    /// 1503: the participant left before answering.
+    RecipientDisconnected,
+    /// 1504: the answer was too large.
+    ResponsePayloadTooLarge,
+    /// 1505: the request could not be sent.
+    SendFailed,
+    /// 1400: the participant has no handler for the method.
+    UnsupportedMethod,
+    /// 1401: no such participant.
+    RecipientNotFound,
+    /// 1402: the request's payload was too large (15 KiB at most).
+    RequestPayloadTooLarge,
+    /// 1403: the server does not support RPC.
+    UnsupportedServer,
+    /// 1404: the participant does not support this version of RPC.
+    UnsupportedVersion,
+    /// A code the application chose.
+    Custom(u32),
+}
+
+impl RpcErrorCode {
+    const BUILT_IN: [(Self, u32, &'static str); 11] = [
+        (Self::ApplicationError, 1500, "application error"),
+        (Self::ConnectionTimeout, 1501, "connection timeout"),
+        (Self::ResponseTimeout, 1502, "response timeout"),
+        (Self::RecipientDisconnected, 1503, "recipient disconnected"),
+        (Self::ResponsePayloadTooLarge, 1504, "response payload too large"),
+        (Self::SendFailed, 1505, "send failed"),
+        (Self::UnsupportedMethod, 1400, "unsupported method"),
+        (Self::RecipientNotFound, 1401, "recipient not found"),
+        (Self::RequestPayloadTooLarge, 1402, "request payload too large"),
+        (Self::UnsupportedServer, 1403, "unsupported server"),
+        (Self::UnsupportedVersion, 1404, "unsupported version"),
+    ];
+
+    /// The code for a number: a built-in one by name, any other as [`Self::Custom`].
+    pub fn from_code(code: u32) -> Self {
+        Self::BUILT_IN
+            .iter()
+            .find(|(_, number, _)| *number == code)
+            .map_or(Self::Custom(code), |(kind, _, _)| *kind)
+    }
+
+    /// The number on the wire.
+    pub fn code(self) -> u32 {
+        match self {
+            Self::Custom(code) => code,
+            built_in => Self::BUILT_IN
+                .iter()
+                .find(|(kind, _, _)| *kind == built_in)
+                .map_or(0, |(_, number, _)| *number),
+        }
+    }
+
+    /// The built-in code's name, lowercase: `unsupported method`.
+    pub fn name(self) -> Option<&'static str> {
+        Self::BUILT_IN
+            .iter()
+            .find(|(kind, _, _)| *kind == self)
+            .map(|(_, _, name)| *name)
+    }
 }
 
 impl fmt::Display for ServerError {

@@ -72,9 +72,15 @@ pub use client::{
     Auth, CallContext, Client, ClientOptions, DEFAULT_USER_AGENT, PresignedToken,
     REQUEST_ID_HEADER, TWIRP_TIMEOUT_HEADER,
 };
-pub use error::{DecodeError, Error, ServerError, TransportError, TransportErrorKind, TwirpCode};
+pub use error::{
+    DecodeError, Error, RpcError, RpcErrorCode, ServerError, TransportError, TransportErrorKind,
+    TwirpCode,
+};
 pub use retry::{Attempt, CallOptions, CallPlan, Decision, Regions, RetryPolicy};
-pub use rpc::{DEFAULT_RINGING_TIMEOUT, RINGING_TIMEOUT_MARGIN};
+pub use rpc::{
+    DEFAULT_RINGING_TIMEOUT, DEFAULT_RPC_RESPONSE_TIMEOUT, RINGING_TIMEOUT_MARGIN,
+    RPC_RESPONSE_TIMEOUT_MARGIN,
+};
 pub use services::{
     AgentDispatchClient, ConnectorClient, EgressClient, IngressClient, RoomClient, Services,
     SipClient, list_add, list_remove, list_set,

@@ -248,7 +248,7 @@ macro_rules! policy {
             DEFAULT_TIMEOUT,
         )
     };
-    (RoomService, PerformRpc) => { (policy!(@grant admin room), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
+    (RoomService, PerformRpc) => { (policy!(@grant admin room), Idempotency::Unsafe, RPC_TIMEOUT) };
 
     // Egress: every call needs roomRecord; starts are not repeated.
     (Egress, StartEgress) => { (policy!(@grant RoomRecord), Idempotency::Unsafe, DEFAULT_TIMEOUT) };
@@ -312,8 +312,17 @@ macro_rules! policy {
 /// `ringing_timeout` when that is longer.
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(32);
 
-/// The adjustment an RPC makes before a call; nothing for all but the dialing calls.
+/// The default budget of `PerformRpc`: the server's default response window for the
+/// participant's answer (10 s) plus a 2 s margin. Every call raises it from the request's
+/// `response_timeout_ms` when that is longer.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// The adjustment an RPC makes before a call; nothing for all but the calls that wait on
+/// someone else (a phone to ring, a participant to answer).
 macro_rules! prepare {
+    (RoomService, PerformRpc) => {
+        |request, options| rpc_budget(&mut request.response_timeout_ms, options)
+    };
     (SIP, CreateSIPParticipant) => {
         |request, options| {
             if request.wait_until_answered {
@@ -356,6 +365,26 @@ fn ring_budget(
     let seconds = u64::try_from(ring.seconds).unwrap_or(0);
     let nanos = u32::try_from(ring.nanos).unwrap_or(0).min(999_999_999);
     let floor = Duration::new(seconds, nanos).saturating_add(RINGING_TIMEOUT_MARGIN);
+    options.timeout = Some(options.timeout.map_or(floor, |caller| caller.max(floor)));
+}
+
+/// How long the server waits for a participant to answer `PerformRpc` when the request leaves
+/// `response_timeout_ms` unset: its default, 10 s.
+pub const DEFAULT_RPC_RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The margin added to the response window of `PerformRpc`.
+pub const RPC_RESPONSE_TIMEOUT_MARGIN: Duration = Duration::from_secs(2);
+
+/// As [`ring_budget`], for the window in which a participant must answer an RPC: the default
+/// is pinned on the request when unset, and the budget is the window plus the margin, unless
+/// the caller's is longer. Without it a slow answer would be cut off by the client's default
+/// budget before the server could report the participant's timeout.
+fn rpc_budget(response_timeout_ms: &mut u32, options: &mut CallOptions) {
+    if *response_timeout_ms == 0 {
+        *response_timeout_ms = DEFAULT_RPC_RESPONSE_TIMEOUT.as_millis() as u32;
+    }
+    let floor = Duration::from_millis(u64::from(*response_timeout_ms))
+        .saturating_add(RPC_RESPONSE_TIMEOUT_MARGIN);
     options.timeout = Some(options.timeout.map_or(floor, |caller| caller.max(floor)));
 }
 

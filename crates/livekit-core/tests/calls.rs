@@ -417,6 +417,43 @@ fn dialing_budgets_follow_the_ring_window() {
 }
 
 #[test]
+fn rpc_budgets_follow_the_response_window() {
+    let time = ScriptedTime::default();
+    let response = proto::PerformRpcResponse::default();
+    let transport = Scripted::new(&time, vec![ok(&response), ok(&response), ok(&response)]);
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    api.room()
+        .perform_rpc(proto::PerformRpcRequest {
+            room: "r".into(),
+            response_timeout_ms: 30_000,
+            ..Default::default()
+        })
+        .unwrap();
+    api.room()
+        .perform_rpc(proto::PerformRpcRequest {
+            room: "r".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    // A caller's longer budget wins.
+    api.room()
+        .with_options(CallOptions::default().with_timeout(Duration::from_secs(60)))
+        .perform_rpc(proto::PerformRpcRequest {
+            room: "r".into(),
+            response_timeout_ms: 1_000,
+            ..Default::default()
+        })
+        .unwrap();
+    let sent = api.transport().sent.lock().unwrap();
+    assert_eq!(sent[0].1, Duration::from_secs(32));
+    assert_eq!(sent[1].1, Duration::from_secs(12));
+    // The server's default window is pinned on the request, so the budget cannot drift.
+    let pinned = proto::PerformRpcRequest::decode(sent[1].0.body().as_slice()).unwrap();
+    assert_eq!(pinned.response_timeout_ms, 10_000);
+    assert_eq!(sent[2].1, Duration::from_secs(60));
+}
+
+#[test]
 fn the_deadline_bounds_the_whole_call() {
     let time = ScriptedTime::default();
     let transport = Scripted::new(

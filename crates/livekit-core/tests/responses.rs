@@ -326,3 +326,68 @@ fn a_large_error_body_keeps_one_kib_of_text() {
     assert!(error.message.ends_with('…'));
     assert!(error.message.starts_with("<html>é"));
 }
+
+/// A failed `PerformRpc` carries the participant's RPC error, parsed from the bodies
+/// livekit-server v1.13.5 sends (captured against a real participant of the e2e tier).
+#[test]
+fn a_failed_perform_rpc_carries_the_rpc_error() {
+    use livekit_core::RpcErrorCode;
+
+    let cases: [(u16, &[u8], u32, RpcErrorCode, &str); 3] = [
+        (
+            400,
+            br#"{"code":"invalid_argument","msg":"twirp error unknown: RpcError 1400: Method not supported at destination"}"#,
+            1400,
+            RpcErrorCode::UnsupportedMethod,
+            "Method not supported at destination",
+        ),
+        (
+            500,
+            br#"{"code":"internal","msg":"twirp error unknown: RpcError 42: the method failed on purpose: data!"}"#,
+            42,
+            RpcErrorCode::Custom(42),
+            "the method failed on purpose: data!",
+        ),
+        (
+            408,
+            br#"{"code":"canceled","msg":"twirp error unknown: RpcError 1502: Response timeout"}"#,
+            1502,
+            RpcErrorCode::ResponseTimeout,
+            "Response timeout",
+        ),
+    ];
+    for (status, body, number, code, message) in cases {
+        let error = server_error::<rpc::PerformRpc>(&respond(status, Some("application/json"), body));
+        assert_eq!(error.status, status);
+        let rpc_error = error.rpc_error().unwrap_or_else(|| panic!("{error}"));
+        assert_eq!(rpc_error.code, code);
+        assert_eq!(rpc_error.code.code(), number);
+        assert_eq!(RpcErrorCode::from_code(number), code);
+        assert_eq!(rpc_error.message, message);
+        // The server's message is kept whole.
+        assert!(error.message.ends_with(message), "{}", error.message);
+    }
+    let timeout = RpcErrorCode::ResponseTimeout;
+    assert_eq!(timeout.name(), Some("response timeout"));
+    assert_eq!(RpcErrorCode::Custom(42).name(), None);
+
+    // Not an RPC error: the server's own failure, or another RPC's message.
+    let unavailable = server_error::<rpc::PerformRpc>(&respond(
+        503,
+        Some("application/json"),
+        br#"{"code":"unavailable","msg":"twirp error unknown: no response from servers"}"#,
+    ));
+    assert_eq!(unavailable.rpc_error(), None);
+    let other_rpc = server_error::<rpc::SendData>(&respond(
+        400,
+        Some("application/json"),
+        br#"{"code":"invalid_argument","msg":"RpcError 1400: not this one"}"#,
+    ));
+    assert_eq!(other_rpc.rpc_error(), None);
+    let no_code = server_error::<rpc::PerformRpc>(&respond(
+        500,
+        Some("application/json"),
+        br#"{"code":"internal","msg":"RpcError : nothing"}"#,
+    ));
+    assert_eq!(no_code.rpc_error(), None);
+}
