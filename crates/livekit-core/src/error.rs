@@ -466,11 +466,19 @@ impl RpcErrorCode {
         (Self::ConnectionTimeout, 1501, "connection timeout"),
         (Self::ResponseTimeout, 1502, "response timeout"),
         (Self::RecipientDisconnected, 1503, "recipient disconnected"),
-        (Self::ResponsePayloadTooLarge, 1504, "response payload too large"),
+        (
+            Self::ResponsePayloadTooLarge,
+            1504,
+            "response payload too large",
+        ),
         (Self::SendFailed, 1505, "send failed"),
         (Self::UnsupportedMethod, 1400, "unsupported method"),
         (Self::RecipientNotFound, 1401, "recipient not found"),
-        (Self::RequestPayloadTooLarge, 1402, "request payload too large"),
+        (
+            Self::RequestPayloadTooLarge,
+            1402,
+            "request payload too large",
+        ),
         (Self::UnsupportedServer, 1403, "unsupported server"),
         (Self::UnsupportedVersion, 1404, "unsupported version"),
     ];

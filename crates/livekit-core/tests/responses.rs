@@ -357,7 +357,8 @@ fn a_failed_perform_rpc_carries_the_rpc_error() {
         ),
     ];
     for (status, body, number, code, message) in cases {
-        let error = server_error::<rpc::PerformRpc>(&respond(status, Some("application/json"), body));
+        let error =
+            server_error::<rpc::PerformRpc>(&respond(status, Some("application/json"), body));
         assert_eq!(error.status, status);
         let rpc_error = error.rpc_error().unwrap_or_else(|| panic!("{error}"));
         assert_eq!(rpc_error.code, code);
