@@ -190,45 +190,10 @@ fn workspace_packages() -> Result<Vec<String>> {
     Ok(packages)
 }
 
-/// The end-to-end suites of both transports against the real LiveKit server (with Redis),
-/// started on its own ports for the run and stopped afterwards, whatever the outcome.
+/// The end-to-end tier: both transports and the CLI against the real server and real
+/// participants, in a network namespace of its own (`cargo xtask e2e`).
 fn e2e() -> Result {
-    let binary = crate::server::build()?;
-    let options = crate::server::StartOptions {
-        port: E2E_PORT,
-        redis_port: E2E_REDIS_PORT,
-        // Each transport's suite listens on its own port (see their tests/e2e.rs).
-        webhook_urls: vec![
-            "http://127.0.0.1:7896/webhook".to_owned(),
-            "http://127.0.0.1:7897/webhook".to_owned(),
-        ],
-        // A secret no test or message would contain by chance: the suites check that it never
-        // shows up in what they trace.
-        api_key: E2E_API_KEY.to_owned(),
-        api_secret: E2E_API_SECRET.to_owned(),
-        ..crate::server::StartOptions::default()
-    };
-    let server = crate::server::start(&options)?;
-    let outcome = run(cargo()
-        .args([
-            "test",
-            "--package",
-            "livekit-ureq",
-            "--package",
-            "livekit-hyper",
-            "--package",
-            "livekit-cli",
-            "--test",
-            "e2e",
-            "--",
-            "--ignored",
-        ])
-        .env("LIVEKIT_E2E_URL", server.url())
-        .env("LIVEKIT_E2E_API_KEY", E2E_API_KEY)
-        .env("LIVEKIT_E2E_API_SECRET", E2E_API_SECRET)
-        .env("LIVEKIT_E2E_SERVER_BIN", &binary));
-    let stopped = server.stop();
-    outcome.and(stopped)
+    crate::e2e::run_e2e(&[])
 }
 
 /// A short load on both transports plus both fault runs (server restart, Redis stopped),
@@ -252,10 +217,3 @@ fn quickstart() -> Result {
 fn examples() -> Result {
     crate::examples::run_examples(&[])
 }
-
-/// Ports of the server `cargo xtask ci` starts, apart from the defaults a developer's own
-/// `cargo xtask server start` uses.
-const E2E_PORT: u16 = 7890;
-const E2E_REDIS_PORT: u16 = 16389;
-const E2E_API_KEY: &str = "APIe2eKey";
-const E2E_API_SECRET: &str = "e2e-secret-3f9c1a7d5b2e4f60a8c7d9e1b3f5a7c9";

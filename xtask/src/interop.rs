@@ -61,7 +61,7 @@ pub(crate) fn run_interop(args: &[String]) -> Result {
         _ => return Err("usage: cargo xtask interop [--write-fixtures]".to_owned()),
     };
     let started = unix_now();
-    let cache = cache_dir()?;
+    let cache = crate::util::cache_dir()?.join("interop");
     println!("interop: scratch folder {}", cache.display());
     let python = ensure_python(&cache.join("venv"))?;
     let node_dir = ensure_node(&cache.join("node"))?;
@@ -633,19 +633,6 @@ fn load_cases() -> Result<Vec<Case>> {
             }
         })
         .collect()
-}
-
-/// `$LIVEKIT_RS_CACHE/interop`, by default `~/.cache/livekit-rs/interop`.
-fn cache_dir() -> Result<PathBuf> {
-    let base = match std::env::var_os("LIVEKIT_RS_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => {
-            let home = std::env::var_os("HOME")
-                .ok_or("neither LIVEKIT_RS_CACHE nor HOME is set: no scratch folder")?;
-            PathBuf::from(home).join(".cache/livekit-rs")
-        }
-    };
-    Ok(base.join("interop"))
 }
 
 /// A virtualenv with the pinned `livekit-api`; returns its interpreter.

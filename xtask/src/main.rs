@@ -5,6 +5,7 @@
 //! - `examples`: the `blocking`, `webhook_server` and `token_server` examples against the real
 //!   server.
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
+//! - `e2e`: the end-to-end tier, real server and real participants, in a network namespace.
 //! - `bench`: the benchmarks, printing one JSON object.
 //! - `fuzz [--seconds N] [--target NAME]... | fuzz seeds`: the libFuzzer targets of `fuzz/`.
 //! - `load [--calls N] [--faults]`: load and fault runs against the real server.
@@ -19,10 +20,13 @@
 mod bench;
 mod ci;
 mod codegen;
+mod e2e;
 mod examples;
 mod fuzz;
 mod interop;
 mod load;
+mod netns;
+mod participant;
 mod protocol;
 mod quickstart;
 mod server;
@@ -39,6 +43,9 @@ commands:
   examples  build the blocking, webhook_server and token_server examples and check each
             against the real LiveKit server (started on 127.0.0.1:7910, stopped afterwards)
   ci        run every CI step in order, stopping at the first failure
+  e2e       the end-to-end tier: both transports and the CLI against the real server and
+            real WebRTC participants, in a network namespace of its own (needs root or
+            unprivileged user namespaces)
   bench     run the benchmarks and print one JSON object
   fuzz [--seconds 60] [--target NAME]...
             build the fuzz targets of fuzz/ (stable toolchain, no cargo-fuzz) and run each
@@ -72,6 +79,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "ci" => ci::run_ci(rest),
         "codegen" => codegen::run_codegen(rest),
+        "e2e" => e2e::run_e2e(rest),
         "examples" => examples::run_examples(rest),
         "fuzz" => fuzz::run_fuzz(rest),
         "interop" => interop::run_interop(rest),

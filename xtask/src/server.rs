@@ -21,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::util::Result;
+use crate::util::{Result, cache_dir};
 
 /// The LiveKit server release the end-to-end tests run against.
 pub(crate) const VERSION: &str = "v1.13.5";
@@ -578,21 +578,6 @@ fn parse_port(text: &str) -> Result<u16> {
         .ok()
         .filter(|&port| port != 0)
         .ok_or_else(|| format!("`{text}` is not a port"))
-}
-
-/// `${LIVEKIT_RS_CACHE:-$HOME/.cache/livekit-rs}`, made absolute (it becomes GOBIN).
-fn cache_dir() -> Result<PathBuf> {
-    let dir = match std::env::var_os("LIVEKIT_RS_CACHE").filter(|dir| !dir.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => {
-            let home = std::env::var_os("HOME")
-                .filter(|home| !home.is_empty())
-                .ok_or("neither LIVEKIT_RS_CACHE nor HOME is set")?;
-            PathBuf::from(home).join(".cache").join("livekit-rs")
-        }
-    };
-    std::path::absolute(&dir)
-        .map_err(|error| format!("bad cache directory {}: {error}", dir.display()))
 }
 
 fn run_dir(port: u16) -> Result<PathBuf> {

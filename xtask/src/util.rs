@@ -43,3 +43,18 @@ pub(crate) fn display(command: &Command) -> String {
     }
     text
 }
+
+/// `${LIVEKIT_RS_CACHE:-$HOME/.cache/livekit-rs}`, made absolute (it becomes GOBIN).
+pub(crate) fn cache_dir() -> Result<PathBuf> {
+    let dir = match std::env::var_os("LIVEKIT_RS_CACHE").filter(|dir| !dir.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let home = std::env::var_os("HOME")
+                .filter(|home| !home.is_empty())
+                .ok_or("neither LIVEKIT_RS_CACHE nor HOME is set")?;
+            PathBuf::from(home).join(".cache").join("livekit-rs")
+        }
+    };
+    std::path::absolute(&dir)
+        .map_err(|error| format!("bad cache directory {}: {error}", dir.display()))
+}

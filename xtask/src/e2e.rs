@@ -1,0 +1,92 @@
+//! `cargo xtask e2e`: the end-to-end tier. The suites of both transports and of the CLI run
+//! against the real LiveKit server (with Redis) and real WebRTC participants, all inside a
+//! network namespace of the run's own (see `netns`), and stop with it, whatever the outcome.
+//!
+//! Outside the namespace it builds what the tier needs (the server and the participant,
+//! cached; the test binaries), since nothing can be fetched from inside; then it runs itself
+//! again inside one, where it starts the server and runs the tests.
+
+use std::process::Command;
+
+use crate::util::{Result, cargo, run};
+
+const USAGE: &str = "usage: cargo xtask e2e";
+
+/// The argument that marks the run inside the namespace.
+const INSIDE: &str = "--inside-namespace";
+
+/// Where the tests find the participant binary.
+const PARTICIPANT_VARIABLE: &str = "LIVEKIT_E2E_PARTICIPANT_BIN";
+
+/// Ports of the tier's server: not the defaults of `cargo xtask server start`, although the
+/// namespace has ports of its own.
+const PORT: u16 = 7890;
+const REDIS_PORT: u16 = 16389;
+/// A key and a secret no test or message would contain by chance: the suites check that the
+/// secret never shows up in what they trace.
+const API_KEY: &str = "APIe2eKey";
+const API_SECRET: &str = "e2e-secret-3f9c1a7d5b2e4f60a8c7d9e1b3f5a7c9";
+
+pub(crate) fn run_e2e(args: &[String]) -> Result {
+    match args {
+        [] => outside(),
+        [flag, participant] if flag == INSIDE => inside(participant),
+        _ => Err(USAGE.to_owned()),
+    }
+}
+
+fn outside() -> Result {
+    crate::server::build()?;
+    let participant = crate::participant::build()?;
+    run(tests().arg("--no-run"))?;
+    let xtask = std::env::current_exe()
+        .map_err(|error| format!("cannot find the xtask binary: {error}"))?;
+    let participant = participant
+        .to_str()
+        .ok_or("the cache directory's path is not UTF-8")?;
+    crate::netns::run_isolated(&xtask, &["e2e", INSIDE, participant])
+}
+
+fn inside(participant: &str) -> Result {
+    crate::netns::set_up()?;
+    let binary = crate::server::build()?;
+    let server = crate::server::start(&crate::server::StartOptions {
+        port: PORT,
+        redis_port: REDIS_PORT,
+        // Each transport's suite listens on its own port (see their tests/e2e.rs).
+        webhook_urls: vec![
+            "http://127.0.0.1:7896/webhook".to_owned(),
+            "http://127.0.0.1:7897/webhook".to_owned(),
+        ],
+        api_key: API_KEY.to_owned(),
+        api_secret: API_SECRET.to_owned(),
+        ..crate::server::StartOptions::default()
+    })?;
+    // Offline: everything was built outside, and nothing can be fetched from in here.
+    let outcome = run(tests()
+        .args(["--offline", "--", "--ignored"])
+        .env("LIVEKIT_E2E_URL", server.url())
+        .env("LIVEKIT_E2E_API_KEY", API_KEY)
+        .env("LIVEKIT_E2E_API_SECRET", API_SECRET)
+        .env("LIVEKIT_E2E_SERVER_BIN", &binary)
+        .env(PARTICIPANT_VARIABLE, participant));
+    let stopped = server.stop();
+    outcome.and(stopped)
+}
+
+/// `cargo test` of the three end-to-end suites.
+fn tests() -> Command {
+    let mut command = cargo();
+    command.args([
+        "test",
+        "--package",
+        "livekit-ureq",
+        "--package",
+        "livekit-hyper",
+        "--package",
+        "livekit-cli",
+        "--test",
+        "e2e",
+    ]);
+    command
+}
