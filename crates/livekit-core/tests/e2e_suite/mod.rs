@@ -515,47 +515,62 @@ e2e_test!(a_tiny_budget_hits_the_timeout {
     }
 });
 
-/// Accepts webhook POSTs on `WEBHOOK_PORT` and hands over (authorization, body) pairs.
-fn webhook_listener() -> std::sync::mpsc::Receiver<(Option<String>, Vec<u8>)> {
-    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-    let listener = std::net::TcpListener::bind(("127.0.0.1", WEBHOOK_PORT))
-        .unwrap_or_else(|error| panic!("cannot listen for webhooks on {WEBHOOK_PORT}: {error}"));
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let (mut length, mut authorization) = (0usize, None);
-            let mut line = String::new();
-            loop {
-                line.clear();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((name, value)) = line.split_once(':') {
-                    let value = value.trim().to_owned();
-                    match name.to_ascii_lowercase().as_str() {
-                        "content-length" => length = value.parse().unwrap_or(0),
-                        "authorization" => authorization = Some(value),
-                        _ => {}
-                    }
-                }
+/// A webhook as the server posted it: the `Authorization` header and the body.
+type Webhook = (Option<String>, Vec<u8>);
+
+/// Subscribes to the webhooks the server posts to `WEBHOOK_PORT`. One listener serves the
+/// whole test binary (tests run in parallel); every subscriber gets every webhook from the
+/// moment it subscribes.
+fn webhooks() -> std::sync::mpsc::Receiver<Webhook> {
+    static SUBSCRIBERS: std::sync::Mutex<Vec<std::sync::mpsc::Sender<Webhook>>> =
+        std::sync::Mutex::new(Vec::new());
+    static LISTENING: std::sync::Once = std::sync::Once::new();
+    LISTENING.call_once(|| {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", WEBHOOK_PORT))
+            .unwrap_or_else(|error| panic!("cannot listen for webhooks on {WEBHOOK_PORT}: {error}"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Some(webhook) = stream.ok().and_then(read_webhook) else { continue };
+                SUBSCRIBERS
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .retain(|subscriber| subscriber.send(webhook.clone()).is_ok());
             }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_err() {
-                continue;
-            }
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-            if sender.send((authorization, body)).is_err() {
-                return;
-            }
-        }
+        });
     });
+    let (sender, receiver) = std::sync::mpsc::channel();
+    SUBSCRIBERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(sender);
     receiver
 }
 
+/// Reads one webhook POST and answers 200.
+fn read_webhook(mut stream: std::net::TcpStream) -> Option<Webhook> {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let (mut length, mut authorization) = (0usize, None);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let value = value.trim().to_owned();
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.parse().unwrap_or(0),
+                "authorization" => authorization = Some(value),
+                _ => {}
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    Some((authorization, body))
+}
+
 e2e_test!(webhooks_arrive_signed_and_decode {
-    let webhooks = webhook_listener();
+    let webhooks = webhooks();
     let api = api();
     let room = unique("webhook");
     call!(api.room().create_room(proto::CreateRoomRequest {
@@ -730,3 +745,6 @@ e2e_test!(an_oversized_response_is_refused_not_buffered {
         other => panic!("expected a body-too-large error, got {other:?}"),
     }
 });
+
+include!("participant.rs");
+include!("participants.rs");
