@@ -551,3 +551,184 @@ fn webhook_verify_accepts_a_signed_body_and_refuses_tampering() {
     assert!(message.contains("webhook not verified"), "{message}");
     assert!(!message.contains("eyJ"), "a token leaked: {message}");
 }
+
+fn key() -> String {
+    e2e_env("LIVEKIT_E2E_API_KEY", "devkey")
+}
+
+fn secret() -> String {
+    e2e_env("LIVEKIT_E2E_API_SECRET", "secret")
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+include!("../../livekit-core/tests/e2e_suite/participant.rs");
+
+/// `livekit participant get ROOM IDENTITY --json`, again until `ready` holds of it (the
+/// server lists a track once its media arrives); fails after 15 s.
+fn participant_once(
+    room: &str,
+    identity: &str,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + EVENT_TIMEOUT;
+    loop {
+        let info = json(&livekit(
+            &["participant", "get", room, identity, "--json"],
+            &[],
+        ));
+        if ready(&info) {
+            return info;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within 15 s: {info}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+#[ignore = "needs a LiveKit server: run by cargo xtask ci"]
+fn participant_and_data_commands_against_live_participants() {
+    let room = unique("live");
+    let mut alice = Participant::join(&room, "alice", true);
+    let mut bob = Participant::join(&room, "bob", false);
+    let track = alice.track_sid();
+
+    // `participant get` and `list`, once the server lists alice's track.
+    let info = participant_once(&room, "alice", |info| {
+        info["tracks"][0]["sid"] == track.as_str()
+    });
+    assert_eq!(info["sid"], alice.sid.as_str());
+    // AUDIO is the enum's zero value, which protojson leaves out.
+    assert_eq!(info["tracks"][0]["type"], serde_json::Value::Null, "{info}");
+    assert_eq!(info["tracks"][0]["mimeType"], "audio/opus", "{info}");
+    assert_eq!(info["tracks"][0]["source"], "MICROPHONE", "{info}");
+    let listed = json(&livekit(&["participant", "list", &room, "--json"], &[]));
+    let mut identities: Vec<&str> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|participant| participant["identity"].as_str())
+        .collect();
+    identities.sort_unstable();
+    assert_eq!(identities, ["alice", "bob"]);
+    let table = livekit(&["participant", "get", &room, "alice"], &[]);
+    assert!(stdout(&table).contains(&track), "{}", stdout(&table));
+
+    // `participant update`: alice sees every change; the permission flag keeps the rest.
+    let updated = json(&livekit(
+        &[
+            "participant",
+            "update",
+            &room,
+            "alice",
+            "--name",
+            "Alice",
+            "--metadata",
+            r#"{"seat":7}"#,
+            "--attribute",
+            "team=red",
+            "--can-publish-data",
+            "false",
+            "--json",
+        ],
+        &[],
+    ));
+    assert_eq!(updated["name"], "Alice", "{updated}");
+    assert_eq!(updated["attributes"]["team"], "red", "{updated}");
+    let seen = alice.wait_for("the update", |event| {
+        event["event"] == "participant"
+            && event["name"] == "Alice"
+            && event["metadata"] == r#"{"seat":7}"#
+            && event["attributes"]["team"] == "red"
+            && event["permission"]["can_publish_data"] == false
+    });
+    assert_eq!(seen["permission"]["can_publish"], true, "{seen}");
+    assert_eq!(seen["permission"]["can_subscribe"], true, "{seen}");
+
+    // `participant mute`.
+    let muted = json(&livekit(
+        &["participant", "mute", &room, "alice", &track, "--json"],
+        &[],
+    ));
+    assert_eq!(muted["track"]["sid"], track.as_str(), "{muted}");
+    assert_eq!(muted["track"]["muted"], true, "{muted}");
+    alice.wait_for("the mute", |event| {
+        event["event"] == "track_muted"
+            && event["track"] == track.as_str()
+            && event["muted"] == true
+    });
+
+    // `data send` to bob alone with a topic, then from a file (standard input) to everyone,
+    // byte for byte.
+    let sent = json(&livekit(
+        &[
+            "data",
+            "send",
+            &room,
+            "just for bob",
+            "--to",
+            "bob",
+            "--topic",
+            "cli",
+            "--json",
+        ],
+        &[],
+    ));
+    assert_eq!(sent["bytes"], 12, "{sent}");
+    let seen = bob.wait_for("the data for bob", |event| {
+        event["event"] == "data" && event["topic"] == "cli"
+    });
+    assert_eq!(data_payload(&seen), b"just for bob");
+    let every_byte: Vec<u8> = (0..=255).collect();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_livekit"));
+    let mut child = command
+        .args([
+            "data", "send", &room, "--file", "-", "--topic", "bytes", "--json",
+        ])
+        .env("LIVEKIT_URL", url())
+        .env("LIVEKIT_API_KEY", key())
+        .env("LIVEKIT_API_SECRET", secret())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the livekit binary runs");
+    child.stdin.take().unwrap().write_all(&every_byte).unwrap();
+    let sent = json(&child.wait_with_output().unwrap());
+    assert_eq!(sent["bytes"], 256, "{sent}");
+    for participant in [&mut alice, &mut bob] {
+        let seen = participant.wait_for("the bytes", |event| {
+            event["event"] == "data" && event["topic"] == "bytes"
+        });
+        assert_eq!(data_payload(&seen), every_byte);
+    }
+    // Alice's channel is ordered: having the later packet, she would have had bob's before it.
+    alice.assert_never("alice received bob's data", |event| event["topic"] == "cli");
+
+    // `participant remove`: bob is disconnected as removed; a second remove is not found.
+    let removed = json(&livekit(
+        &["participant", "remove", &room, "bob", "--json"],
+        &[],
+    ));
+    assert_eq!(removed["removed"], "bob", "{removed}");
+    let disconnected = bob.wait_for("its removal", |event| event["event"] == "disconnected");
+    assert_eq!(
+        disconnected["reason"], "PARTICIPANT_REMOVED",
+        "{disconnected}"
+    );
+    assert!(bob.wait_for_exit().success());
+    let again = livekit(&["participant", "remove", &room, "bob"], &[]);
+    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
+    assert!(stderr(&again).contains("not found"), "{}", stderr(&again));
+
+    alice.leave();
+    assert!(livekit(&["room", "delete", &room], &[]).status.success());
+}
