@@ -1,6 +1,7 @@
 //! End to end against a real LiveKit server, over ureq: the shared suite of
-//! `livekit-core/tests/e2e_suite`. `cargo xtask ci` starts a server and runs it with
-//! `--ignored`; by hand: `cargo xtask server start`, then
+//! `livekit-core/tests/e2e_suite`. `cargo xtask e2e` (a step of `cargo xtask ci`) runs it
+//! with `--ignored` against a server and real participants in a network namespace of its
+//! own. By hand, all but the live-participant tests: `cargo xtask server start`, then
 //! `LIVEKIT_E2E_URL=http://127.0.0.1:7880 cargo test -p livekit-ureq --test e2e -- --ignored`.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 

@@ -11,6 +11,8 @@
 //
 // Without LIVEKIT_E2E_URL the tests fail: they never pass without a server. The restart
 // test also needs LIVEKIT_E2E_SERVER_BIN, the livekit-server binary, to run one of its own.
+// The tests of participants.rs need real WebRTC participants (participant.rs): the binary in
+// LIVEKIT_E2E_PARTICIPANT_BIN, and the network namespace that `cargo xtask e2e` makes.
 // LIVEKIT_E2E_API_KEY and LIVEKIT_E2E_API_SECRET name the server's key (default: the dev
 // key, devkey/secret); CI gives the server a long, distinctive secret, so that the secret
 // hygiene check below can tell the secret from the word "secret".

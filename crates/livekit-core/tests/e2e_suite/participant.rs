@@ -30,6 +30,8 @@ struct Participant {
     history: Vec<serde_json::Value>,
     /// Its standard error: the SDK's and pion's logs.
     log: std::path::PathBuf,
+    /// Its join token, kept to redact it from the log a failure prints.
+    token: String,
 }
 
 impl Participant {
@@ -93,6 +95,7 @@ impl Participant {
             unmatched: Default::default(),
             history: Vec::new(),
             log,
+            token,
         };
         let connected = participant.wait_for("connected", |event| event["event"] == "connected");
         participant.sid = connected["sid"].as_str().unwrap_or_default().to_owned();
@@ -174,7 +177,9 @@ impl Participant {
     fn fail(&mut self, why: &str) -> ! {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let log = std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .replace(&self.token, "<redacted token>");
         let tail: Vec<&str> = log.lines().rev().take(60).collect();
         let reported: Vec<String> = self.history.iter().map(ToString::to_string).collect();
         panic!(

@@ -308,6 +308,19 @@ e2e_test!(perform_rpc_calls_the_participants_method {
     assert_eq!(rpc_error.code, livekit_core::RpcErrorCode::ResponseTimeout, "{error}");
     assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(4), "{elapsed:?}");
     alice.wait_for("the slow call", |event| event["event"] == "rpc" && event["method"] == "slow");
+
+    // Nobody of that identity: the server gives up after its own wait (about 3 s) with a 503,
+    // and a call that reached the server is not sent again.
+    let started = Instant::now();
+    let error = call!(api.room().perform_rpc(proto::PerformRpcRequest {
+        destination_identity: "nobody".into(),
+        ..rpc("echo", "x", 0)
+    }))
+    .unwrap_err();
+    let server = error.server().unwrap_or_else(|| panic!("the server answers: {error}"));
+    assert_eq!((server.status, &server.code), (503, &TwirpCode::Unavailable), "{error}");
+    assert_eq!(server.rpc_error(), None);
+    assert!(started.elapsed() < Duration::from_secs(6), "sent again? {:?}", started.elapsed());
     call!(api.room().delete_room(proto::DeleteRoomRequest { room })).unwrap();
 });
 
