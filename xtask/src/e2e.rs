@@ -18,8 +18,7 @@ const INSIDE: &str = "--inside-namespace";
 /// Where the tests find the participant binary.
 const PARTICIPANT_VARIABLE: &str = "LIVEKIT_E2E_PARTICIPANT_BIN";
 
-/// Ports of the tier's server: not the defaults of `cargo xtask server start`, although the
-/// namespace has ports of its own.
+/// Ports of the tier's server (inside its namespace, where nothing else listens).
 const PORT: u16 = 7890;
 const REDIS_PORT: u16 = 16389;
 /// A key and a secret no test or message would contain by chance: the suites check that the

@@ -367,7 +367,7 @@ e2e_test!(webhooks_follow_a_participant_in_and_out {
         let event = receiver
             .receive(&body, authorization.as_deref(), unix_now())
             .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&body)));
-        if !event.event.room.as_ref().is_some_and(|r| r.name == room) {
+        if event.event.room.as_ref().is_none_or(|r| r.name != room) {
             continue;
         }
         let participant = event.event.participant.as_ref();
