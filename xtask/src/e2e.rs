@@ -10,7 +10,8 @@ use std::process::Command;
 
 use crate::util::{Result, cargo, run};
 
-const USAGE: &str = "usage: cargo xtask e2e";
+const USAGE: &str = "usage: cargo xtask e2e [-- TEST_ARGS...]
+  TEST_ARGS go to the test binaries after --ignored: a name filter, --skip NAME, ...";
 
 /// The argument that marks the run inside the namespace.
 const INSIDE: &str = "--inside-namespace";
@@ -28,13 +29,14 @@ const API_SECRET: &str = "e2e-secret-3f9c1a7d5b2e4f60a8c7d9e1b3f5a7c9";
 
 pub(crate) fn run_e2e(args: &[String]) -> Result {
     match args {
-        [] => outside(),
-        [flag, participant] if flag == INSIDE => inside(participant),
+        [] => outside(&[]),
+        [separator, test_args @ ..] if separator == "--" => outside(test_args),
+        [flag, participant, test_args @ ..] if flag == INSIDE => inside(participant, test_args),
         _ => Err(USAGE.to_owned()),
     }
 }
 
-fn outside() -> Result {
+fn outside(test_args: &[String]) -> Result {
     crate::server::build()?;
     let participant = crate::participant::build()?;
     run(tests().arg("--no-run"))?;
@@ -43,10 +45,12 @@ fn outside() -> Result {
     let participant = participant
         .to_str()
         .ok_or("the cache directory's path is not UTF-8")?;
-    crate::netns::run_isolated(&xtask, &["e2e", INSIDE, participant])
+    let mut args = vec!["e2e", INSIDE, participant];
+    args.extend(test_args.iter().map(String::as_str));
+    crate::netns::run_isolated(&xtask, &args)
 }
 
-fn inside(participant: &str) -> Result {
+fn inside(participant: &str, test_args: &[String]) -> Result {
     crate::netns::set_up()?;
     let binary = crate::server::build()?;
     let server = crate::server::start(&crate::server::StartOptions {
@@ -64,6 +68,7 @@ fn inside(participant: &str) -> Result {
     // Offline: everything was built outside, and nothing can be fetched from in here.
     let outcome = run(tests()
         .args(["--offline", "--", "--ignored"])
+        .args(test_args)
         .env("LIVEKIT_E2E_URL", server.url())
         .env("LIVEKIT_E2E_API_KEY", API_KEY)
         .env("LIVEKIT_E2E_API_SECRET", API_SECRET)

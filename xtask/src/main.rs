@@ -43,9 +43,11 @@ commands:
   examples  build the blocking, webhook_server and token_server examples and check each
             against the real LiveKit server (started on 127.0.0.1:7910, stopped afterwards)
   ci        run every CI step in order, stopping at the first failure
-  e2e       the end-to-end tier: both transports and the CLI against the real server and
+  e2e [-- TEST_ARGS...]
+            the end-to-end tier: both transports and the CLI against the real server and
             real WebRTC participants, in a network namespace of its own (needs root or
-            unprivileged user namespaces)
+            unprivileged user namespaces); TEST_ARGS go to the test binaries (a filter,
+            --skip NAME)
   bench     run the benchmarks and print one JSON object
   fuzz [--seconds 60] [--target NAME]...
             build the fuzz targets of fuzz/ (stable toolchain, no cargo-fuzz) and run each

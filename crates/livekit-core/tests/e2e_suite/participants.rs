@@ -393,3 +393,35 @@ e2e_test!(webhooks_follow_a_participant_in_and_out {
         }
     }
 });
+
+e2e_test!(forward_and_move_reach_the_server_which_does_not_implement_them {
+    let api = api();
+    let room = unique("live-relocate");
+    let mut alice = Participant::join(&room, "alice", false);
+    let destination = format!("{room}-elsewhere");
+    // Signed with the destination grant the server checks first (a missing one is a 401),
+    // the calls reach the participant's node, where the open-source server (v1.13.5) has no
+    // implementation: LiveKit Cloud relocates participants, a self-hosted server cannot.
+    let forwarded = call!(api.room().forward_participant(proto::ForwardParticipantRequest {
+        room: room.clone(),
+        identity: "alice".into(),
+        destination_room: destination.clone(),
+    }))
+    .unwrap_err();
+    let moved = call!(api.room().move_participant(proto::MoveParticipantRequest {
+        room: room.clone(),
+        identity: "alice".into(),
+        destination_room: destination,
+    }))
+    .unwrap_err();
+    for error in [forwarded, moved] {
+        let server = error.server().unwrap_or_else(|| panic!("the server answers: {error}"));
+        assert!(!server.is_permission_denied(), "{error}");
+        assert!(server.message.contains("not implemented"), "{error}");
+    }
+    // Alice is where she was.
+    let fetched = call!(api.room().get_participant(identity_in(&room, "alice"))).unwrap();
+    assert_eq!(fetched.sid, alice.sid);
+    alice.assert_never("alice was disconnected", |event| event["event"] == "disconnected");
+    call!(api.room().delete_room(proto::DeleteRoomRequest { room })).unwrap();
+});
