@@ -27,9 +27,8 @@ pub(crate) fn build() -> Result<PathBuf> {
         hash.write(&text.len().to_le_bytes());
         hash.write(&text);
     }
-    let dir = cache_dir()?
-        .join("participant")
-        .join(format!("{:016x}", hash.0));
+    let builds = cache_dir()?.join("participant");
+    let dir = builds.join(format!("{:016x}", hash.0));
     let binary = dir.join("participant");
     if binary.is_file() {
         eprintln!("participant: already built: {}", binary.display());
@@ -41,8 +40,10 @@ pub(crate) fn build() -> Result<PathBuf> {
     let partial = dir.join(".participant.partial");
     let started = Instant::now();
     eprintln!("participant: building the Go test participant (a minute or two the first time)");
+    // No VCS stamping: the sources sit in this repository's git tree, which is no business
+    // of the binary (and git may refuse to be asked, in a checkout owned by someone else).
     run(Command::new("go")
-        .args(["build", "-trimpath", "-o"])
+        .args(["build", "-trimpath", "-buildvcs=false", "-o"])
         .arg(&partial)
         .arg(".")
         .env("CGO_ENABLED", "0")
@@ -59,6 +60,12 @@ pub(crate) fn build() -> Result<PathBuf> {
         started.elapsed().as_secs_f64(),
         binary.display()
     );
+    // Builds of earlier sources are of no more use.
+    for entry in fs::read_dir(&builds).into_iter().flatten().flatten() {
+        if entry.path() != dir {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
     Ok(binary)
 }
 
