@@ -53,7 +53,7 @@ var (
 	maxSeconds   = flag.Int("max-seconds", 120, "exit with status 3 after this long, whatever happens")
 )
 
-// The Opus frame for 20 ms of silence (a TOC byte for a 20 ms CELT frame and no payload).
+// The three-byte Opus frame WebRTC stacks send for 20 ms of silence (a 20 ms CELT frame).
 var silence = []byte{0xf8, 0xff, 0xfe}
 
 var stdout sync.Mutex

@@ -495,6 +495,7 @@ impl RpcErrorCode {
     pub fn code(self) -> u32 {
         match self {
             Self::Custom(code) => code,
+            // Every other variant is in the table.
             built_in => Self::BUILT_IN
                 .iter()
                 .find(|(kind, _, _)| *kind == built_in)
