@@ -280,7 +280,7 @@ impl<'c, R: Rpc> Call<'c, R> {
     }
 
     fn unfinished() -> Error {
-        Error::Build("the call was finished before it was done".into())
+        Error::Build(crate::BuildError::Unfinished)
     }
 }
 

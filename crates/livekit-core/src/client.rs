@@ -13,7 +13,7 @@ use livekit_proto::Encode as _;
 use crate::response;
 use crate::retry::RetryPolicy;
 use crate::rpc::{RequiredGrant, Rpc};
-use crate::{BaseUrl, Error};
+use crate::{BaseUrl, BuildError, ConfigError, Error};
 
 /// The header carrying the caller's request id, the same on every retry of one call.
 pub const REQUEST_ID_HEADER: &str = "x-livekit-request-id";
@@ -54,10 +54,12 @@ impl PresignedToken {
         let token = token.trim();
         let token = token.strip_prefix("Bearer ").unwrap_or(token);
         if token.is_empty() {
-            return Err(Error::Config("the pre-signed token is empty".into()));
+            return Err(ConfigError::Token("the pre-signed token is empty").into());
         }
         let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-            Error::Config("the pre-signed token has characters a header cannot carry".into())
+            Error::Config(ConfigError::Token(
+                "the pre-signed token has characters a header cannot carry",
+            ))
         })?;
         value.set_sensitive(true);
         Ok(Self(value))
@@ -187,11 +189,12 @@ impl Client {
     /// A client from its parts.
     pub fn with_auth(base: BaseUrl, auth: Auth, options: ClientOptions) -> Result<Self, Error> {
         let user_agent = HeaderValue::from_str(&options.user_agent)
-            .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
+            .map_err(|_| ConfigError::Option("the user agent is not a valid header value"))?;
         if options.service_token_ttl < Duration::from_secs(120) {
-            return Err(Error::Config(
-                "service tokens must live at least 120 s, so a cached one outlives its call".into(),
-            ));
+            return Err(ConfigError::Option(
+                "service tokens must live at least 120 s, so a cached one outlives its call",
+            )
+            .into());
         }
         Ok(Self {
             base,
@@ -246,9 +249,9 @@ impl Client {
         let jwt = AccessToken::from_grants(grant.to_claims())
             .with_ttl(self.options.service_token_ttl)
             .sign(credentials, now)
-            .map_err(|error| Error::Build(format!("cannot mint a service token: {error}")))?;
+            .map_err(BuildError::ServiceToken)?;
         let mut header = HeaderValue::try_from(format!("Bearer {jwt}"))
-            .map_err(|_| Error::Build("the service token is not a valid header value".into()))?;
+            .map_err(|_| BuildError::Header("service token"))?;
         header.set_sensitive(true);
         let mut cache = self
             .tokens
@@ -306,8 +309,8 @@ impl Client {
         let descriptor = &R::DESCRIPTOR;
         let base = call.target.unwrap_or(&self.base);
         let authorization = self.authorization(&R::required_grant(request), call.now)?;
-        let request_id = HeaderValue::from_str(call.request_id)
-            .map_err(|_| Error::Build("the request id is not a valid header value".into()))?;
+        let request_id =
+            HeaderValue::from_str(call.request_id).map_err(|_| BuildError::Header("request id"))?;
         let mut builder = http::Request::builder()
             .method(http::Method::POST)
             .uri(base.rpc_url(descriptor.service, descriptor.method))
@@ -325,7 +328,10 @@ impl Client {
             builder = builder.header(TWIRP_TIMEOUT_HEADER, millis.to_string());
         }
         builder.body(request.to_protobuf()).map_err(|error| {
-            Error::Build(format!("invalid request for {}: {error}", descriptor.name))
+            Error::Build(BuildError::Request {
+                rpc: descriptor.name,
+                reason: error.to_string(),
+            })
         })
     }
 

@@ -13,10 +13,10 @@ use std::time::Duration;
 pub enum Error {
     /// The client is misconfigured: a URL without scheme or host, missing credentials, a
     /// `https` URL with no TLS compiled in. Fix the configuration; retrying will not help.
-    Config(String),
-    /// The request could not be built: a service token could not be minted, or the request
-    /// violates a rule the server would reject anyway.
-    Build(String),
+    Config(ConfigError),
+    /// The request could not be built: a service token could not be minted, or a header
+    /// value is not one HTTP can carry.
+    Build(BuildError),
     /// The request did not get an HTTP response: connection refused, DNS, TLS, reset,
     /// timeout, an oversized body.
     Transport(TransportError),
@@ -24,8 +24,6 @@ pub enum Error {
     Server(Box<ServerError>),
     /// The server answered 200 but the body is not the expected protobuf message.
     Decode(DecodeError),
-    /// A webhook was refused: bad signature, wrong body, or not an event.
-    Webhook(crate::WebhookError),
     /// The call's overall deadline passed before it could finish.
     DeadlineExceeded {
         /// How many attempts were made.
@@ -56,15 +54,16 @@ impl Error {
         match self {
             Self::Transport(_) | Self::DeadlineExceeded { .. } => true,
             Self::Server(error) => error.is_retryable(),
-            Self::Config(_) | Self::Build(_) | Self::Decode(_) | Self::Webhook(_) => false,
+            Self::Config(_) | Self::Build(_) | Self::Decode(_) => false,
         }
     }
 
-    /// The HTTP status, when the server answered.
+    /// The HTTP status of the server's answer, when it answered with an error status. A
+    /// success whose body could not be decoded is a [`Decode`](Self::Decode) error, with no
+    /// status to report.
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Server(error) => Some(error.status),
-            Self::Decode(_) => Some(200),
             _ => None,
         }
     }
@@ -78,7 +77,6 @@ impl fmt::Display for Error {
             Self::Transport(error) => error.fmt(f),
             Self::Server(error) => error.fmt(f),
             Self::Decode(error) => error.fmt(f),
-            Self::Webhook(error) => error.fmt(f),
             Self::DeadlineExceeded { attempts, budget } => write!(
                 f,
                 "deadline of {budget:?} exceeded after {attempts} attempt{}",
@@ -99,6 +97,93 @@ impl std::error::Error for Error {
         }
     }
 }
+
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Self {
+        Self::Config(error)
+    }
+}
+
+impl From<BuildError> for Error {
+    fn from(error: BuildError) -> Self {
+        Self::Build(error)
+    }
+}
+
+/// What is wrong with a client's configuration. The message names what to fix, never a
+/// secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The server URL cannot be used.
+    Url {
+        /// The URL as given (trimmed).
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The API key or secret cannot be used (empty).
+    Credentials(livekit_auth::Error),
+    /// The pre-signed token cannot be used.
+    Token(&'static str),
+    /// `LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET` or `LIVEKIT_TOKEN` is missing,
+    /// or one comes without the other it needs.
+    Environment(&'static str),
+    /// A client option is out of range.
+    Option(&'static str),
+    /// TLS cannot be set up: an `https` URL on a build without TLS, or no root certificates.
+    Tls(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Url { url, reason } => write!(f, "invalid server url {url:?}: {reason}"),
+            Self::Credentials(error) => error.fmt(f),
+            Self::Token(message) | Self::Environment(message) | Self::Option(message) => {
+                f.write_str(message)
+            }
+            Self::Tls(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why a request could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The service token for the call could not be minted.
+    ServiceToken(livekit_auth::Error),
+    /// A header value is not one HTTP can carry: the named one.
+    Header(&'static str),
+    /// The `http` crate refused the request for the RPC.
+    Request {
+        /// The RPC, as `Service/Method`.
+        rpc: &'static str,
+        /// The `http` crate's reason.
+        reason: String,
+    },
+    /// The region-discovery request could not be built.
+    RegionRequest(String),
+    /// A [`Call`](crate::Call) was asked for its result before it finished.
+    Unfinished,
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ServiceToken(error) => write!(f, "cannot mint a service token: {error}"),
+            Self::Header(header) => write!(f, "the {header} is not a valid header value"),
+            Self::Request { rpc, reason } => write!(f, "invalid request for {rpc}: {reason}"),
+            Self::RegionRequest(reason) => write!(f, "invalid region request: {reason}"),
+            Self::Unfinished => f.write_str("the call was finished before it was done"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
 
 impl From<TransportError> for Error {
     fn from(error: TransportError) -> Self {

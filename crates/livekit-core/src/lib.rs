@@ -73,8 +73,8 @@ pub use client::{
     REQUEST_ID_HEADER, TWIRP_TIMEOUT_HEADER,
 };
 pub use error::{
-    DecodeError, Error, RpcError, RpcErrorCode, ServerError, TransportError, TransportErrorKind,
-    TwirpCode,
+    BuildError, ConfigError, DecodeError, Error, RpcError, RpcErrorCode, ServerError,
+    TransportError, TransportErrorKind, TwirpCode,
 };
 pub use retry::{Attempt, CallOptions, CallPlan, Decision, Regions, RetryPolicy};
 pub use rpc::{

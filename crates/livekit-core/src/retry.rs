@@ -297,7 +297,7 @@ impl Client {
                 HeaderValue::from_static(crate::client::DEFAULT_USER_AGENT),
             )
             .body(Vec::new())
-            .map_err(|error| Error::Build(format!("invalid region request: {error}")))
+            .map_err(|error| Error::Build(crate::BuildError::RegionRequest(error.to_string())))
     }
 
     /// Parses the region list; anything but a 200 with the expected JSON is an error.

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use livekit_auth::Credentials;
 
 use crate::{
-    Auth, BaseUrl, Client, ClientOptions, Environment, Error, PresignedToken, WebhookEvent,
-    WebhookReceiver,
+    Auth, BaseUrl, Client, ClientOptions, ConfigError, Environment, Error, PresignedToken,
+    WebhookError, WebhookEvent, WebhookReceiver,
 };
 
 /// The process's clocks and a fast non-cryptographic random source.
@@ -79,31 +79,34 @@ fn client_from_lookup(
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
     };
-    let url = read("LIVEKIT_URL").ok_or_else(|| Error::Config("LIVEKIT_URL is not set".into()))?;
+    let url = read("LIVEKIT_URL").ok_or(ConfigError::Environment("LIVEKIT_URL is not set"))?;
     let base = BaseUrl::parse(&url)?;
     let auth = match (
         read("LIVEKIT_API_KEY"),
         read("LIVEKIT_API_SECRET"),
         read("LIVEKIT_TOKEN"),
     ) {
-        (Some(key), Some(secret), _) => Auth::Credentials(
-            Credentials::new(key, secret).map_err(|error| Error::Config(error.to_string()))?,
-        ),
+        (Some(key), Some(secret), _) => {
+            Auth::Credentials(Credentials::new(key, secret).map_err(ConfigError::Credentials)?)
+        }
         (None, None, Some(token)) => Auth::Token(PresignedToken::new(&token)?),
         (Some(_), None, _) => {
-            return Err(Error::Config(
-                "LIVEKIT_API_KEY is set but LIVEKIT_API_SECRET is not".into(),
-            ));
+            return Err(ConfigError::Environment(
+                "LIVEKIT_API_KEY is set but LIVEKIT_API_SECRET is not",
+            )
+            .into());
         }
         (None, Some(_), _) => {
-            return Err(Error::Config(
-                "LIVEKIT_API_SECRET is set but LIVEKIT_API_KEY is not".into(),
-            ));
+            return Err(ConfigError::Environment(
+                "LIVEKIT_API_SECRET is set but LIVEKIT_API_KEY is not",
+            )
+            .into());
         }
         (None, None, None) => {
-            return Err(Error::Config(
-                "set LIVEKIT_API_KEY and LIVEKIT_API_SECRET, or LIVEKIT_TOKEN".into(),
-            ));
+            return Err(ConfigError::Environment(
+                "set LIVEKIT_API_KEY and LIVEKIT_API_SECRET, or LIVEKIT_TOKEN",
+            )
+            .into());
         }
     };
     Client::with_auth(base, auth, options)
@@ -115,7 +118,7 @@ impl<P: livekit_auth::KeyProvider> WebhookReceiver<P> {
         &self,
         body: &[u8],
         authorization: Option<&str>,
-    ) -> Result<WebhookEvent, Error> {
+    ) -> Result<WebhookEvent, WebhookError> {
         self.receive(body, authorization, system_unix_now())
     }
 }
@@ -138,7 +141,7 @@ mod tests {
 
     fn config_error(variables: &[(&str, &str)]) -> String {
         match client(variables) {
-            Err(crate::Error::Config(message)) => message,
+            Err(crate::Error::Config(error)) => error.to_string(),
             other => panic!("expected a configuration error, got {other:?}"),
         }
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Error;
+use crate::{ConfigError, Error};
 
 /// A validated LiveKit server URL.
 ///
@@ -33,7 +33,12 @@ impl BaseUrl {
     /// Parses and normalises a server URL.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let text = text.trim();
-        let invalid = |why: &str| Error::Config(format!("invalid server url {text:?}: {why}"));
+        let invalid = |reason: &'static str| {
+            Error::Config(ConfigError::Url {
+                url: text.to_owned(),
+                reason,
+            })
+        };
         let Some((scheme, rest)) = text.split_once("://") else {
             return Err(invalid("it needs a scheme, like https://"));
         };

@@ -4,8 +4,6 @@ use std::fmt;
 
 use livekit_auth::{KeyProvider, TokenVerifier};
 
-use crate::Error;
-
 /// The largest webhook body accepted by default: 1 MiB. The server's events are a few
 /// kilobytes; anything far larger is refused before it is hashed or parsed.
 pub const DEFAULT_MAX_WEBHOOK_BODY_LEN: usize = 1024 * 1024;
@@ -53,6 +51,15 @@ impl fmt::Display for WebhookError {
                 )
             }
             Self::InvalidBody { message } => write!(f, "webhook body is not an event: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for WebhookError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidToken(error) => Some(error),
+            _ => None,
         }
     }
 }
@@ -174,28 +181,26 @@ impl<P: KeyProvider> WebhookReceiver<P> {
         body: &[u8],
         authorization: Option<&str>,
         now: u64,
-    ) -> Result<WebhookEvent, Error> {
+    ) -> Result<WebhookEvent, WebhookError> {
         let authorization = authorization
             .filter(|value| !value.trim().is_empty())
-            .ok_or(Error::Webhook(WebhookError::MissingAuthorization))?;
+            .ok_or(WebhookError::MissingAuthorization)?;
         if body.len() > self.max_body_len {
-            return Err(Error::Webhook(WebhookError::BodyTooLarge {
+            return Err(WebhookError::BodyTooLarge {
                 len: body.len(),
                 max: self.max_body_len,
-            }));
+            });
         }
         self.verifier
             .verify_webhook(body, authorization, now)
-            .map_err(|error| {
-                Error::Webhook(match error {
-                    livekit_auth::Error::MissingAuthorization => WebhookError::MissingAuthorization,
-                    livekit_auth::Error::UnknownIssuer(key) => WebhookError::UnknownKey(key),
-                    livekit_auth::Error::MissingBodyHash => WebhookError::MissingBodyHash,
-                    livekit_auth::Error::BodyHashMismatch => WebhookError::BodyHashMismatch,
-                    other => WebhookError::InvalidToken(other),
-                })
+            .map_err(|error| match error {
+                livekit_auth::Error::MissingAuthorization => WebhookError::MissingAuthorization,
+                livekit_auth::Error::UnknownIssuer(key) => WebhookError::UnknownKey(key),
+                livekit_auth::Error::MissingBodyHash => WebhookError::MissingBodyHash,
+                livekit_auth::Error::BodyHashMismatch => WebhookError::BodyHashMismatch,
+                other => WebhookError::InvalidToken(other),
             })?;
-        let invalid = |message: String| Error::Webhook(WebhookError::InvalidBody { message });
+        let invalid = |message: String| WebhookError::InvalidBody { message };
         // One UTF-8 check of the whole body, then a parser that need not re-check each string.
         let text = std::str::from_utf8(body).map_err(|error| invalid(error.to_string()))?;
         let event: livekit_proto::WebhookEvent =

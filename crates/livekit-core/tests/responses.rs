@@ -280,6 +280,66 @@ fn error_predicates() {
     assert!(!not_found.is_retryable());
     assert_eq!(not_found.status(), Some(404));
     assert!(not_found.server().is_some());
+    // A 200 whose body is not the message: a decode error, which has no error status.
+    let garbled = parse::<rpc::ListRooms>(&respond(200, None, b"\xff\xff")).unwrap_err();
+    assert!(matches!(garbled, Error::Decode(_)), "{garbled:?}");
+    assert_eq!(garbled.status(), None);
+    assert!(garbled.server().is_none());
+}
+
+/// Configuration and build failures are variants to branch on, with the messages they had.
+#[test]
+fn configuration_and_build_errors_are_typed() {
+    use livekit_core::{BaseUrl, BuildError, ConfigError, PresignedToken};
+
+    match BaseUrl::parse(" ftp://example.test ") {
+        Err(Error::Config(ConfigError::Url { url, reason })) => {
+            assert_eq!(url, "ftp://example.test");
+            assert_eq!(reason, "the scheme must be http, https, ws or wss");
+        }
+        other => panic!("expected a url error, got {other:?}"),
+    }
+    let error = BaseUrl::parse("https://user:pw@example.test").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "configuration error: invalid server url \"https://user:pw@example.test\": \
+         credentials belong in the api key and secret, not the url"
+    );
+    match PresignedToken::new("  ") {
+        Err(Error::Config(ConfigError::Token(message))) => {
+            assert_eq!(message, "the pre-signed token is empty");
+        }
+        other => panic!("expected a token error, got {other:?}"),
+    }
+    let mut options = livekit_core::ClientOptions::default();
+    options.service_token_ttl = Duration::from_secs(60);
+    let credentials = Credentials::new("devkey", "secret").unwrap();
+    let base = BaseUrl::parse("http://127.0.0.1:7880").unwrap();
+    match Client::with_auth(base, livekit_core::Auth::Credentials(credentials), options) {
+        Err(Error::Config(ConfigError::Option(message))) => {
+            assert!(
+                message.starts_with("service tokens must live at least 120 s"),
+                "{message}"
+            );
+        }
+        other => panic!("expected an option error, got {other:?}"),
+    }
+
+    // A request id no header can carry is refused while building, naming the header.
+    let context = livekit_core::CallContext {
+        now: 1_800_000_000,
+        request_id: "bad\nid",
+        target: None,
+        remaining: None,
+    };
+    match client().build_request::<rpc::ListRooms>(&Default::default(), &context) {
+        Err(Error::Build(BuildError::Header(header))) => assert_eq!(header, "request id"),
+        other => panic!("expected a header error, got {other:?}"),
+    }
+    assert_eq!(
+        BuildError::Header("request id").to_string(),
+        "the request id is not a valid header value"
+    );
 }
 
 #[test]

@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use livekit_auth::{AccessToken, Credentials, body_sha256};
-use livekit_core::{
-    DEFAULT_MAX_WEBHOOK_BODY_LEN, Error, WebhookError, WebhookEventKind, WebhookReceiver,
-};
+use livekit_core::{DEFAULT_MAX_WEBHOOK_BODY_LEN, WebhookError, WebhookEventKind, WebhookReceiver};
 
 const NOW: u64 = 1_692_985_556;
 
@@ -73,8 +71,8 @@ fn unknown_events_fields_and_enum_values_are_tolerated() {
 fn every_refusal_has_its_own_error() {
     let receiver = WebhookReceiver::new(credentials());
     let body = ROOM_STARTED.as_bytes();
-    let webhook_error = |result: Result<_, Error>| match result {
-        Err(Error::Webhook(error)) => error,
+    let webhook_error = |result: Result<_, WebhookError>| match result {
+        Err(error) => error,
         other => panic!("expected a webhook error, got {other:?}"),
     };
 
@@ -137,7 +135,7 @@ fn oversized_bodies_are_refused_before_they_are_hashed() {
     let text = std::str::from_utf8(&body).unwrap();
     let header = sign(text, &credentials());
     match receiver.receive(&body, Some(&header), NOW) {
-        Err(Error::Webhook(WebhookError::BodyTooLarge { len, max })) => {
+        Err(WebhookError::BodyTooLarge { len, max }) => {
             assert_eq!(
                 (len, max),
                 (
@@ -162,12 +160,12 @@ fn oversized_bodies_are_refused_before_they_are_hashed() {
     let longer = format!("{ROOM_STARTED} ");
     assert!(matches!(
         small.receive(longer.as_bytes(), Some(&sign(&longer, &credentials())), NOW),
-        Err(Error::Webhook(WebhookError::BodyTooLarge { .. }))
+        Err(WebhookError::BodyTooLarge { .. })
     ));
     // The size is checked first: even an unsigned oversized body gets this error.
     assert!(matches!(
         receiver.receive(&body, Some("garbage"), NOW),
-        Err(Error::Webhook(WebhookError::BodyTooLarge { .. }))
+        Err(WebhookError::BodyTooLarge { .. })
     ));
     assert_eq!(
         WebhookError::BodyTooLarge { len: 10, max: 5 }.to_string(),
@@ -196,7 +194,7 @@ fn deeply_nested_bodies_neither_overflow_nor_confuse_the_decoder() {
     }
     let wrong_type = format!(r#"{{"event":"room_started","room":{arrays}}}"#);
     match receive(&wrong_type) {
-        Err(Error::Webhook(WebhookError::InvalidBody { message })) => {
+        Err(WebhookError::InvalidBody { message }) => {
             assert!(message.contains("invalid type"), "{message}");
         }
         other => panic!("expected an invalid body, got {other:?}"),

@@ -178,19 +178,20 @@ fn default_connector() -> Result<Connector, Error> {
     #[cfg(feature = "platform-verifier")]
     let builder = builder
         .with_provider_and_platform_verifier(provider)
-        .map_err(|error| Error::Config(format!("cannot set up tls: {error}")))?;
+        .map_err(|error| livekit_core::ConfigError::Tls(format!("cannot set up tls: {error}")))?;
     #[cfg(all(not(feature = "platform-verifier"), feature = "webpki-roots"))]
     let builder = builder
         .with_provider_and_webpki_roots(provider)
-        .map_err(|error| Error::Config(format!("cannot set up tls: {error}")))?;
+        .map_err(|error| livekit_core::ConfigError::Tls(format!("cannot set up tls: {error}")))?;
     #[cfg(all(not(feature = "platform-verifier"), not(feature = "webpki-roots")))]
     let builder = {
         let _ = provider;
-        return Err(Error::Config(
+        return Err(livekit_core::ConfigError::Tls(
             "the rustls feature needs root certificates: enable `webpki-roots` or \
              `platform-verifier`, or pass a config to HyperTransport::with_tls_config"
                 .into(),
-        ));
+        )
+        .into());
     };
     let builder = builder.https_or_http().enable_http1();
     #[cfg(feature = "http2")]
@@ -264,7 +265,7 @@ impl LiveKitApi {
     /// secret; it signs a short-lived, least-grant token per kind of call.
     pub fn new(url: &str, api_key: &str, api_secret: &str) -> Result<Self, Error> {
         let credentials = Credentials::new(api_key, api_secret)
-            .map_err(|error| Error::Config(error.to_string()))?;
+            .map_err(livekit_core::ConfigError::Credentials)?;
         Self::from_client(Client::new(url, credentials)?)
     }
 
@@ -287,10 +288,10 @@ impl LiveKitApi {
     /// A client from a configured core client and transport.
     pub fn from_parts(client: Client, transport: HyperTransport) -> Result<Self, Error> {
         if client.base_url().is_https() && !cfg!(feature = "rustls") {
-            return Err(Error::Config(format!(
+            return Err(Error::Config(livekit_core::ConfigError::Tls(format!(
                 "{} is https but livekit-hyper was built without a TLS feature (enable `rustls`)",
                 client.base_url()
-            )));
+            ))));
         }
         Ok(Self {
             inner: AsyncApi::new(client, transport, SystemEnvironment::default()),

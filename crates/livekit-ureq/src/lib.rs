@@ -231,7 +231,7 @@ impl LiveKitApi {
     /// secret; it signs a short-lived, least-grant token per kind of call.
     pub fn new(url: &str, api_key: &str, api_secret: &str) -> Result<Self, Error> {
         let credentials = Credentials::new(api_key, api_secret)
-            .map_err(|error| Error::Config(error.to_string()))?;
+            .map_err(livekit_core::ConfigError::Credentials)?;
         Self::from_client(Client::new(url, credentials)?)
     }
 
@@ -255,10 +255,10 @@ impl LiveKitApi {
     /// A client from a configured core client and transport.
     pub fn from_parts(client: Client, transport: UreqTransport) -> Result<Self, Error> {
         if client.base_url().is_https() && !cfg!(feature = "rustls") {
-            return Err(Error::Config(format!(
+            return Err(Error::Config(livekit_core::ConfigError::Tls(format!(
                 "{} is https but livekit-ureq was built without a TLS feature (enable `rustls`)",
                 client.base_url()
-            )));
+            ))));
         }
         Ok(Self {
             inner: BlockingApi::new(client, transport, SystemEnvironment::default()),
