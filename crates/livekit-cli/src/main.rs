@@ -15,6 +15,7 @@
 // A std crate: `core::`/`alloc::` paths would buy nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
+mod duration;
 mod egress;
 mod participant;
 mod progress;

@@ -70,7 +70,7 @@ pub(crate) struct Connection {
     pub(crate) json: bool,
     /// How long to wait for the server's answer: seconds, or a number with s, m or h
     /// (default 10s; 60s for egress starts, the ring window plus 2s for SIP dials).
-    #[arg(long, global = true, value_parser = crate::token::parse_ttl)]
+    #[arg(long, global = true, value_parser = crate::duration::parse_duration)]
     timeout: Option<Duration>,
 }
 

@@ -44,7 +44,7 @@ pub(crate) enum SipCommand {
         #[arg(long)]
         play_dialtone: bool,
         /// How long the new party may ring: seconds, or a number with s or m.
-        #[arg(long, value_parser = crate::token::parse_ttl)]
+        #[arg(long, value_parser = crate::duration::parse_duration)]
         ringing_timeout: Option<Duration>,
     },
 }
@@ -452,10 +452,10 @@ pub(crate) struct CallArgs {
     #[arg(long = "wait")]
     wait_until_answered: bool,
     /// How long the phone may ring: seconds, or a number with s or m (server default 30s).
-    #[arg(long, value_parser = crate::token::parse_ttl)]
+    #[arg(long, value_parser = crate::duration::parse_duration)]
     ringing_timeout: Option<Duration>,
     /// Hang up after this long: seconds, or a number with s, m or h.
-    #[arg(long, value_parser = crate::token::parse_ttl)]
+    #[arg(long, value_parser = crate::duration::parse_duration)]
     max_call_duration: Option<Duration>,
     /// DTMF digits to send once answered ('w' waits half a second).
     #[arg(long)]

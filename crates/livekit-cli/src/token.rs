@@ -50,7 +50,7 @@ pub(crate) struct CreateArgs {
     #[arg(long)]
     join: bool,
     /// Time to live: seconds, or a number with s, m, h or d (default 6h).
-    #[arg(long, value_parser = parse_ttl)]
+    #[arg(long, value_parser = crate::duration::parse_duration)]
     ttl: Option<Duration>,
     /// Participant metadata.
     #[arg(long)]
@@ -200,44 +200,4 @@ fn read_token(argument: &str) -> Result<String, Failure> {
 
 fn parse_json<T: DeserializeOwned>(flag: &str, json: &str) -> Result<T, Failure> {
     serde_json::from_str(json).map_err(|error| Failure::usage(format!("{flag}: {error}")))
-}
-
-/// Seconds, or a number followed by `s`, `m`, `h` or `d`.
-pub(crate) fn parse_ttl(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.char_indices().last() {
-        Some((index, unit @ ('s' | 'm' | 'h' | 'd'))) => (&text[..index], unit),
-        _ => (text, 's'),
-    };
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 3600, 90s, 10m, 6h or 1d"))?;
-    let scale = match unit {
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        _ => 1,
-    };
-    value
-        .checked_mul(scale)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("`{text}` is too long a duration"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_ttl;
-    use std::time::Duration;
-
-    #[test]
-    fn ttl_units() {
-        assert_eq!(parse_ttl("3600"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_ttl("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_ttl("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_ttl("6h"), Ok(Duration::from_secs(21_600)));
-        assert_eq!(parse_ttl("1d"), Ok(Duration::from_secs(86_400)));
-        assert!(parse_ttl("h").is_err());
-        assert!(parse_ttl("ten").is_err());
-        assert!(parse_ttl("99999999999999999999d").is_err());
-    }
 }

@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use crate::retry::{CallOptions, CallPlan, Decision};
+use crate::options::CallOptions;
+use crate::retry::{CallPlan, Decision};
 use crate::rpc::Rpc;
 use crate::{CallContext, Client, Error, TransportError};
 
@@ -52,7 +53,7 @@ enum State<T> {
     /// Waiting for the region list; the failure that prompted it waits for a decision.
     AwaitingRegions(Error),
     /// The region list arrived (or failed to: `None`); store it, then decide on the error.
-    RegionsFetched(Option<crate::retry::Regions>, Error),
+    RegionsFetched(Option<crate::failover::Regions>, Error),
     /// The last attempt failed with this error; a decision is pending.
     Failed(Error),
     /// Finished.

@@ -10,8 +10,8 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use livekit_auth::{AccessToken, Credentials};
 use livekit_proto::Encode as _;
 
+use crate::options::RetryPolicy;
 use crate::response;
-use crate::retry::RetryPolicy;
 use crate::rpc::{RequiredGrant, Rpc};
 use crate::{BaseUrl, BuildError, ConfigError, Error};
 
@@ -147,7 +147,7 @@ pub struct Client {
     user_agent: HeaderValue,
     tokens: Mutex<HashMap<RequiredGrant, CachedToken>>,
     /// The Cloud region list and when it expires, on the transport's monotonic clock.
-    regions: Mutex<Option<(Vec<BaseUrl>, Duration)>>,
+    pub(crate) regions: Mutex<Option<(Vec<BaseUrl>, Duration)>>,
 }
 
 #[derive(Clone)]
@@ -271,31 +271,6 @@ impl Client {
             },
         );
         Ok(header)
-    }
-
-    /// The cached region list, if it has not expired at `monotonic_now`.
-    pub(crate) fn cached_regions(&self, monotonic_now: Duration) -> Option<Vec<BaseUrl>> {
-        let cache = self
-            .regions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (urls, expires) = cache.as_ref()?;
-        (monotonic_now < *expires).then(|| urls.clone())
-    }
-
-    /// Caches a region list for its `max-age` (a zero max-age is not cached).
-    pub(crate) fn store_regions(&self, regions: &crate::retry::Regions, monotonic_now: Duration) {
-        if regions.max_age.is_zero() {
-            return;
-        }
-        let mut cache = self
-            .regions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *cache = Some((
-            regions.urls.clone(),
-            monotonic_now.saturating_add(regions.max_age),
-        ));
     }
 
     /// Builds the HTTP request of one attempt of RPC `R`:

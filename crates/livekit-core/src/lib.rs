@@ -57,6 +57,8 @@
 mod call;
 mod client;
 mod error;
+mod failover;
+mod options;
 mod response;
 mod retry;
 pub mod rpc;
@@ -76,7 +78,9 @@ pub use error::{
     BuildError, ConfigError, DecodeError, Error, RpcError, RpcErrorCode, ServerError,
     TransportError, TransportErrorKind, TwirpCode,
 };
-pub use retry::{Attempt, CallOptions, CallPlan, Decision, Regions, RetryPolicy};
+pub use failover::Regions;
+pub use options::{CallOptions, RetryPolicy};
+pub use retry::{Attempt, CallPlan, Decision};
 pub use rpc::{
     DEFAULT_RINGING_TIMEOUT, DEFAULT_RPC_RESPONSE_TIMEOUT, RINGING_TIMEOUT_MARGIN,
     RPC_RESPONSE_TIMEOUT_MARGIN,

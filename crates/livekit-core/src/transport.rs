@@ -10,7 +10,7 @@ use std::time::Duration;
 use tracing::Instrument as _;
 
 use crate::call::{Call, Clock, ResponseBody, Step};
-use crate::retry::CallOptions;
+use crate::options::CallOptions;
 use crate::rpc::Rpc;
 use crate::{Client, Error, TransportError};
 
