@@ -110,9 +110,13 @@ impl<'de, T: ReadFields> Visitor<'de> for FieldsVisitor<T> {
     }
 }
 
-/// Writes JSON straight into a byte buffer: the minting hot path, several times faster than
-/// going through `serde_json` for these small, flat objects. The output is byte-for-byte what
-/// `serde_json` writes for the same value (tested below and in the token tests).
+/// Writes JSON straight into a byte buffer: the minting hot path. The output is byte-for-byte
+/// what `serde_json` writes for the same value (tested below and in the token tests).
+///
+/// Kept instead of `serde_json::to_writer` over the `Serialize` impls because that measured a
+/// real loss: `cargo bench -p livekit-auth --bench auth`, interleaved runs on one machine,
+/// gave 1.81-1.92 M mints/s with this writer and 1.41-1.53 M/s through `serde_json` (about
+/// 21% fewer; both encoding with the `base64` crate).
 pub(crate) trait WriteJson {
     fn write_json(&self, out: &mut Vec<u8>);
 }
