@@ -9,6 +9,7 @@ type Step = (&'static str, fn() -> Result);
 /// The steps, in the order they run. Later issues append their own.
 const STEPS: &[Step] = &[
     ("fmt", fmt),
+    ("layers", layers),
     ("codegen", codegen),
     ("clippy", clippy),
     ("test", test),
@@ -64,6 +65,74 @@ pub(crate) fn run_ci(args: &[String]) -> Result {
 
 fn fmt() -> Result {
     run(cargo().args(["fmt", "--all", "--check"]))
+}
+
+/// Each library crate depends (outside its tests) only on the layer right below it:
+/// `livekit-auth` and `livekit-proto` on none of the others, `livekit-core` on those two, the
+/// transports on `livekit-core` (which re-exports them), the CLI on `livekit-ureq` alone, as
+/// any user of the blocking client would.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("livekit-auth", &[]),
+    ("livekit-proto", &[]),
+    ("livekit-core", &["livekit-auth", "livekit-proto"]),
+    ("livekit-hyper", &["livekit-core"]),
+    ("livekit-ureq", &["livekit-core"]),
+    ("livekit-cli", &["livekit-ureq"]),
+];
+
+/// Fails when a crate's normal or build dependencies on the workspace's crates differ from
+/// [`LAYERS`] (read from `cargo metadata`).
+fn layers() -> Result {
+    let output = cargo()
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .output()
+        .map_err(|error| format!("could not run cargo metadata: {error}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|error| format!("cargo metadata printed no json: {error}"))?;
+    let packages = metadata["packages"]
+        .as_array()
+        .ok_or("no packages in cargo metadata")?;
+    let mut wrong = Vec::new();
+    for (name, allowed) in LAYERS {
+        let package = packages
+            .iter()
+            .find(|package| package["name"] == *name)
+            .ok_or_else(|| format!("{name} is not in the workspace"))?;
+        let mut layered: Vec<&str> = package["dependencies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            // Tests may use anything; `kind` is null for normal dependencies.
+            .filter(|dependency| dependency["kind"] != "dev")
+            .filter_map(|dependency| dependency["name"].as_str())
+            .filter(|dependency| dependency.starts_with("livekit-"))
+            .collect();
+        layered.sort_unstable();
+        layered.dedup();
+        if layered != *allowed {
+            wrong.push(format!(
+                "{name} depends on {layered:?}, its layer allows {allowed:?}"
+            ));
+        }
+    }
+    if wrong.is_empty() {
+        eprintln!("layers: every crate depends only on the layer below it");
+        Ok(())
+    } else {
+        Err(wrong.join("; "))
+    }
 }
 
 /// The checked-in `livekit-proto` generated code is what `protocol/` generates today.

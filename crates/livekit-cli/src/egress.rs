@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
-use livekit_proto as proto;
+use livekit_ureq::proto;
 
 use crate::Failure;
 use crate::participant::enum_name;
@@ -723,7 +723,7 @@ pub(crate) fn run_ingress(connection: &Connection, command: IngressCommand) -> R
 #[cfg(test)]
 mod tests {
     use clap::Parser;
-    use livekit_proto as proto;
+    use livekit_ureq::proto;
 
     use super::{IngressCreateArgs, IngressUpdateArgs, OutputArgs, parse_preset};
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 
 use clap::{Args, Subcommand};
-use livekit_proto as proto;
+use livekit_ureq::proto;
 
 use crate::Failure;
 use crate::server::{Connection, failure, failure_about, print_json, print_table};
@@ -503,7 +503,7 @@ pub(crate) fn run_data(connection: &Connection, command: DataCommand) -> Result<
 #[cfg(test)]
 mod tests {
     use clap::Parser;
-    use livekit_proto as proto;
+    use livekit_ureq::proto;
 
     use super::{SendArgs, UpdateArgs, nonce, parse_pair};
 

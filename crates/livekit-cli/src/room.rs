@@ -1,7 +1,7 @@
 //! `livekit room ...` and `livekit dispatch ...`.
 
 use clap::Subcommand;
-use livekit_proto as proto;
+use livekit_ureq::proto;
 
 use crate::Failure;
 use crate::server::{Connection, failure, print_json, print_table};

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use clap::Args;
-use livekit_auth::Credentials;
-use livekit_core::{CallOptions, Client, Error, TransportErrorKind};
 use livekit_ureq::LiveKitApi;
+use livekit_ureq::auth::Credentials;
+use livekit_ureq::{CallOptions, Client, Error, TransportErrorKind};
 use serde::Serialize;
 
 use crate::Failure;

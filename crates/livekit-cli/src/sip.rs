@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
-use livekit_core::{Error, list_set};
-use livekit_proto as proto;
+use livekit_ureq::proto;
+use livekit_ureq::{Error, list_set};
 
 use crate::Failure;
 use crate::progress::with_progress;
@@ -783,10 +783,7 @@ fn run_trunk(connection: &Connection, command: TrunkCommand) -> Result<(), Failu
 }
 
 /// The SIP client of the blocking API.
-type Sip<'a> = livekit_core::SipClient<
-    'a,
-    livekit_core::BlockingApi<livekit_ureq::UreqTransport, livekit_core::SystemEnvironment>,
->;
+type Sip<'a> = livekit_ureq::SipClient<'a, livekit_ureq::Api>;
 
 /// A trunk by id, whichever its direction: inbound is asked first, then outbound.
 fn find_trunk(sip: &Sip<'_>, id: &str) -> Result<Trunks, Failure> {
@@ -864,7 +861,7 @@ mod tests {
     use std::time::Duration;
 
     use clap::Parser;
-    use livekit_proto as proto;
+    use livekit_ureq::proto;
 
     use super::{
         CallArgs, InboundArgs, OutboundArgs, RuleArgs, TrunkUpdateArgs, Trunks, inbound_row,

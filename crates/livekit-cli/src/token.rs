@@ -5,7 +5,7 @@ use std::io::Read as _;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use livekit_auth::{
+use livekit_ureq::auth::{
     AccessToken, ClaimGrants, ParticipantKind, SipGrants, TokenVerifier, VideoGrants,
     decode_unverified,
 };

@@ -3,8 +3,8 @@
 use std::io::Read as _;
 
 use clap::{Args, Subcommand};
-use livekit_core::WebhookReceiver;
-use livekit_proto as proto;
+use livekit_ureq::WebhookReceiver;
+use livekit_ureq::proto;
 
 use crate::Failure;
 use crate::server::{KeyArgs, print_json};
@@ -103,7 +103,7 @@ fn summary(event: &proto::WebhookEvent) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use livekit_proto as proto;
+    use livekit_ureq::proto;
 
     use super::summary;
 

@@ -54,6 +54,8 @@
 // A std crate: `core::`/`alloc::` paths would buy nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
+#[cfg(feature = "system")]
+mod api;
 mod call;
 mod client;
 mod error;
@@ -69,6 +71,8 @@ mod transport;
 mod url;
 mod webhook;
 
+#[cfg(feature = "system")]
+pub use api::{Assemble, DefaultTransport, LiveKitApi};
 pub use call::{Call, Clock, ResponseBody, Step};
 pub use client::{
     Auth, CallContext, Client, ClientOptions, DEFAULT_USER_AGENT, PresignedToken,
@@ -79,6 +83,8 @@ pub use error::{
     TransportError, TransportErrorKind, TwirpCode,
 };
 pub use failover::Regions;
+pub use livekit_auth as auth;
+pub use livekit_proto as proto;
 pub use options::{CallOptions, RetryPolicy};
 pub use retry::{Attempt, CallPlan, Decision};
 pub use rpc::{
@@ -92,8 +98,9 @@ pub use services::{
 #[cfg(feature = "system")]
 pub use system::{SystemEnvironment, client_from_env};
 pub use transport::{
-    AsyncApi, BlockingApi, BlockingTransport, BoxFuture, Environment, Execute, FnTransport,
-    Transport, call_async, call_async_body, call_blocking, call_blocking_body,
+    AsyncApi, BlockingApi, BlockingTransport, BoxFuture, DEFAULT_MAX_RESPONSE_BYTES, Environment,
+    Execute, FnTransport, Transport, call_async, call_async_body, call_blocking,
+    call_blocking_body,
 };
 pub use url::BaseUrl;
 pub use webhook::{

@@ -296,6 +296,10 @@ pub trait Execute: Send + Sync {
         Self: 'a;
 }
 
+/// The largest response body a transport reads by default: 16 MiB. A hostile or broken
+/// server cannot make the client buffer more.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// A boxed, sendable future: what async calls return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -40,22 +40,15 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use livekit_auth::Credentials;
-use livekit_core::{
-    AgentDispatchClient, AsyncApi, Client, ClientOptions, ConnectorClient, EgressClient,
-    IngressClient, RoomClient, Services as _, SipClient, SystemEnvironment, Transport,
-    TransportError,
-};
+use livekit_core::{AsyncApi, DefaultTransport, SystemEnvironment, Transport};
 
-pub use livekit_auth as auth;
 pub use livekit_core::{
-    CallOptions, Error, ResponseBody, ServerError, TransportErrorKind, TwirpCode, WebhookEvent,
-    WebhookEventKind, WebhookReceiver, rpc,
+    AgentDispatchClient, BuildError, CallOptions, Client, ClientOptions, ConfigError,
+    ConnectorClient, DEFAULT_MAX_RESPONSE_BYTES, EgressClient, Error, IngressClient, ResponseBody,
+    RetryPolicy, RoomClient, RpcError, RpcErrorCode, ServerError, SipClient, TransportError,
+    TransportErrorKind, TwirpCode, WebhookError, WebhookEvent, WebhookEventKind, WebhookReceiver,
+    auth, list_add, list_remove, list_set, proto, rpc,
 };
-pub use livekit_proto as proto;
-
-/// The largest response body read by default: 16 MiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// How long a pooled connection may sit idle before it is closed, by default: 90 s.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -250,110 +243,23 @@ impl Transport for HyperTransport {
     }
 }
 
-/// The LiveKit server API over hyper: one entry point, cheap to clone (clones share the
-/// connection pool and the service-token cache). Use it inside a tokio runtime.
-#[derive(Debug, Clone)]
-pub struct LiveKitApi {
-    inner: AsyncApi<HyperTransport, SystemEnvironment>,
-}
-
-/// The executor behind [`LiveKitApi`], as the service clients name it.
+/// The executor behind [`LiveKitApi`], as the service clients name it:
+/// `RoomClient<'_, Api>`.
 pub type Api = AsyncApi<HyperTransport, SystemEnvironment>;
 
-impl LiveKitApi {
-    /// A client for the server at `url` (`http`, `https`, `ws` or `wss`) with an API key and
-    /// secret; it signs a short-lived, least-grant token per kind of call.
-    pub fn new(url: &str, api_key: &str, api_secret: &str) -> Result<Self, Error> {
-        let credentials = Credentials::new(api_key, api_secret)
-            .map_err(livekit_core::ConfigError::Credentials)?;
-        Self::from_client(Client::new(url, credentials)?)
+/// The LiveKit server API over hyper: one entry point, cheap to clone (clones share the
+/// connection pool and the service-token cache). Use it inside a tokio runtime. Its
+/// constructors and service accessors are [`livekit_core::LiveKitApi`]'s.
+pub type LiveKitApi = livekit_core::LiveKitApi<Api>;
+
+impl DefaultTransport for HyperTransport {
+    const CRATE: &'static str = "livekit-hyper";
+
+    fn default_transport() -> Result<Self, Error> {
+        Self::new()
     }
 
-    /// A client that sends a pre-signed `token` verbatim.
-    pub fn with_token(url: &str, token: &str) -> Result<Self, Error> {
-        Self::from_client(Client::with_token(url, token)?)
-    }
-
-    /// A client from `LIVEKIT_URL` and `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (or
-    /// `LIVEKIT_TOKEN`).
-    pub fn from_env() -> Result<Self, Error> {
-        Self::from_client(livekit_core::client_from_env(ClientOptions::default())?)
-    }
-
-    /// A client from a configured core client, on a default transport.
-    pub fn from_client(client: Client) -> Result<Self, Error> {
-        Self::from_parts(client, HyperTransport::new()?)
-    }
-
-    /// A client from a configured core client and transport.
-    pub fn from_parts(client: Client, transport: HyperTransport) -> Result<Self, Error> {
-        if client.base_url().is_https() && !cfg!(feature = "rustls") {
-            return Err(Error::Config(livekit_core::ConfigError::Tls(format!(
-                "{} is https but livekit-hyper was built without a TLS feature (enable `rustls`)",
-                client.base_url()
-            ))));
-        }
-        Ok(Self {
-            inner: AsyncApi::new(client, transport, SystemEnvironment::default()),
-        })
-    }
-
-    /// One call of RPC `R` (a marker type of [`rpc`]) that keeps the successful response's
-    /// body undecoded, to read as a [view](proto::view) whose strings borrow from it:
-    /// the cheapest way to read a large listing. Retries, timeouts and errors are those of
-    /// any call.
-    ///
-    /// ```no_run
-    /// # async fn example(api: &livekit_hyper::LiveKitApi) -> Result<(), livekit_hyper::Error> {
-    /// use livekit_hyper::{CallOptions, proto::ListParticipantsRequest, rpc::ListParticipants};
-    ///
-    /// let request = ListParticipantsRequest { room: "standup".into() };
-    /// let body = api.call_body::<ListParticipants>(request, &CallOptions::default()).await?;
-    /// for participant in &body.view()?.participants {
-    ///     println!("{} ({} tracks)", participant.identity, participant.tracks.len());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn call_body<R: rpc::Rpc>(
-        &self,
-        request: R::Request,
-        options: &CallOptions,
-    ) -> Result<ResponseBody<R>, Error> {
-        self.inner.call_body::<R>(request, options).await
-    }
-
-    /// The sans-IO client (base URL, options).
-    pub fn client(&self) -> &Client {
-        self.inner.client()
-    }
-
-    /// `RoomService`.
-    pub fn room(&self) -> RoomClient<'_, Api> {
-        self.inner.room()
-    }
-
-    /// `Egress`.
-    pub fn egress(&self) -> EgressClient<'_, Api> {
-        self.inner.egress()
-    }
-
-    /// `Ingress`.
-    pub fn ingress(&self) -> IngressClient<'_, Api> {
-        self.inner.ingress()
-    }
-
-    /// `SIP`.
-    pub fn sip(&self) -> SipClient<'_, Api> {
-        self.inner.sip()
-    }
-
-    /// `AgentDispatchService`.
-    pub fn agent_dispatch(&self) -> AgentDispatchClient<'_, Api> {
-        self.inner.agent_dispatch()
-    }
-
-    /// `Connector` (LiveKit Cloud).
-    pub fn connector(&self) -> ConnectorClient<'_, Api> {
-        self.inner.connector()
+    fn supports_https() -> bool {
+        cfg!(feature = "rustls")
     }
 }

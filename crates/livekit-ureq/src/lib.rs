@@ -46,29 +46,21 @@ use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use livekit_auth::Credentials;
-use livekit_core::{
-    AgentDispatchClient, BlockingApi, BlockingTransport, Client, ClientOptions, ConnectorClient,
-    EgressClient, IngressClient, RoomClient, Services as _, SipClient, SystemEnvironment,
-    TransportError,
-};
+use livekit_core::{BlockingApi, BlockingTransport, DefaultTransport, SystemEnvironment};
 
-pub use livekit_auth as auth;
 pub use livekit_core::{
-    CallOptions, Error, ResponseBody, ServerError, TransportErrorKind, TwirpCode, WebhookEvent,
-    WebhookEventKind, WebhookReceiver, rpc,
+    AgentDispatchClient, BuildError, CallOptions, Client, ClientOptions, ConfigError,
+    ConnectorClient, DEFAULT_MAX_RESPONSE_BYTES, EgressClient, Error, IngressClient, ResponseBody,
+    RetryPolicy, RoomClient, RpcError, RpcErrorCode, ServerError, SipClient, TransportError,
+    TransportErrorKind, TwirpCode, WebhookError, WebhookEvent, WebhookEventKind, WebhookReceiver,
+    auth, list_add, list_remove, list_set, proto, rpc,
 };
-pub use livekit_proto as proto;
-
-/// The largest response body read by default: 16 MiB. A hostile or broken server cannot
-/// make the client buffer more.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A blocking [`BlockingTransport`] on a pooled, keep-alive ureq agent.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
-    max_response_bytes: u64,
+    max_response_bytes: usize,
 }
 
 impl Default for UreqTransport {
@@ -105,7 +97,7 @@ impl UreqTransport {
     }
 
     /// Sets the response body cap, in bytes.
-    pub fn with_max_response_bytes(mut self, bytes: u64) -> Self {
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
         self
     }
@@ -130,7 +122,7 @@ impl BlockingTransport for UreqTransport {
         let (parts, mut body) = response.into_parts();
         let bytes = body
             .with_config()
-            .limit(self.max_response_bytes)
+            .limit(u64::try_from(self.max_response_bytes).unwrap_or(u64::MAX))
             .read_to_vec()
             .map_err(|error| transport_error(error, &url).with_request_sent(true))?;
         Ok(http::Response::from_parts(parts, bytes))
@@ -219,111 +211,24 @@ fn transport_error(error: ureq::Error, url: &str) -> TransportError {
     TransportError::new(kind, url, error.to_string()).with_source(error)
 }
 
+/// The executor behind [`LiveKitApi`], as the service clients name it:
+/// `RoomClient<'_, Api>`.
+pub type Api = BlockingApi<UreqTransport, SystemEnvironment>;
+
 /// The LiveKit server API over ureq: one entry point, cheap to clone (clones share the
-/// connection pool and the service-token cache).
-#[derive(Debug, Clone)]
-pub struct LiveKitApi {
-    inner: BlockingApi<UreqTransport, SystemEnvironment>,
-}
+/// connection pool and the service-token cache). Its
+/// constructors and service accessors are [`livekit_core::LiveKitApi`]'s.
+pub type LiveKitApi = livekit_core::LiveKitApi<Api>;
 
-impl LiveKitApi {
-    /// A client for the server at `url` (`http`, `https`, `ws` or `wss`) with an API key and
-    /// secret; it signs a short-lived, least-grant token per kind of call.
-    pub fn new(url: &str, api_key: &str, api_secret: &str) -> Result<Self, Error> {
-        let credentials = Credentials::new(api_key, api_secret)
-            .map_err(livekit_core::ConfigError::Credentials)?;
-        Self::from_client(Client::new(url, credentials)?)
+impl DefaultTransport for UreqTransport {
+    const CRATE: &'static str = "livekit-ureq";
+
+    fn default_transport() -> Result<Self, Error> {
+        Ok(Self::new())
     }
 
-    /// A client that sends a pre-signed `token` verbatim; it must carry every grant the
-    /// calls need.
-    pub fn with_token(url: &str, token: &str) -> Result<Self, Error> {
-        Self::from_client(Client::with_token(url, token)?)
-    }
-
-    /// A client from `LIVEKIT_URL` and `LIVEKIT_API_KEY` + `LIVEKIT_API_SECRET` (or
-    /// `LIVEKIT_TOKEN`).
-    pub fn from_env() -> Result<Self, Error> {
-        Self::from_client(livekit_core::client_from_env(ClientOptions::default())?)
-    }
-
-    /// A client from a configured core client, on a default transport.
-    pub fn from_client(client: Client) -> Result<Self, Error> {
-        Self::from_parts(client, UreqTransport::new())
-    }
-
-    /// A client from a configured core client and transport.
-    pub fn from_parts(client: Client, transport: UreqTransport) -> Result<Self, Error> {
-        if client.base_url().is_https() && !cfg!(feature = "rustls") {
-            return Err(Error::Config(livekit_core::ConfigError::Tls(format!(
-                "{} is https but livekit-ureq was built without a TLS feature (enable `rustls`)",
-                client.base_url()
-            ))));
-        }
-        Ok(Self {
-            inner: BlockingApi::new(client, transport, SystemEnvironment::default()),
-        })
-    }
-
-    /// One call of RPC `R` (a marker type of [`rpc`]) that keeps the successful response's
-    /// body undecoded, to read as a [view](proto::view) whose strings borrow from it:
-    /// the cheapest way to read a large listing. Retries, timeouts and errors are those of
-    /// any call.
-    ///
-    /// ```no_run
-    /// # fn example(api: &livekit_ureq::LiveKitApi) -> Result<(), livekit_ureq::Error> {
-    /// use livekit_ureq::{CallOptions, proto::ListParticipantsRequest, rpc::ListParticipants};
-    ///
-    /// let request = ListParticipantsRequest { room: "standup".into() };
-    /// let body = api.call_body::<ListParticipants>(request, &CallOptions::default())?;
-    /// for participant in &body.view()?.participants {
-    ///     println!("{} ({} tracks)", participant.identity, participant.tracks.len());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn call_body<R: rpc::Rpc>(
-        &self,
-        request: R::Request,
-        options: &CallOptions,
-    ) -> Result<ResponseBody<R>, Error> {
-        self.inner.call_body::<R>(request, options)
-    }
-
-    /// The sans-IO client (base URL, options).
-    pub fn client(&self) -> &Client {
-        self.inner.client()
-    }
-
-    /// `RoomService`.
-    pub fn room(&self) -> RoomClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
-        self.inner.room()
-    }
-
-    /// `Egress`.
-    pub fn egress(&self) -> EgressClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
-        self.inner.egress()
-    }
-
-    /// `Ingress`.
-    pub fn ingress(&self) -> IngressClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
-        self.inner.ingress()
-    }
-
-    /// `SIP`.
-    pub fn sip(&self) -> SipClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
-        self.inner.sip()
-    }
-
-    /// `AgentDispatchService`.
-    pub fn agent_dispatch(
-        &self,
-    ) -> AgentDispatchClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
-        self.inner.agent_dispatch()
-    }
-
-    /// `Connector` (LiveKit Cloud).
-    pub fn connector(&self) -> ConnectorClient<'_, BlockingApi<UreqTransport, SystemEnvironment>> {
-        self.inner.connector()
+    fn supports_https() -> bool {
+        cfg!(feature = "rustls")
     }
 }
 
