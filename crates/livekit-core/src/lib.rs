@@ -98,9 +98,8 @@ pub use services::{
 #[cfg(feature = "system")]
 pub use system::{SystemEnvironment, client_from_env};
 pub use transport::{
-    AsyncApi, BlockingApi, BlockingTransport, BoxFuture, DEFAULT_MAX_RESPONSE_BYTES, Environment,
-    Execute, FnTransport, Transport, call_async, call_async_body, call_blocking,
-    call_blocking_body,
+    AsyncApi, BlockingApi, BlockingTransport, DEFAULT_MAX_RESPONSE_BYTES, Environment, Execute,
+    FnTransport, Transport,
 };
 pub use url::BaseUrl;
 pub use webhook::{

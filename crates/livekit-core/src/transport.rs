@@ -84,7 +84,7 @@ fn clock<E: Environment + ?Sized>(environment: &E, started: Duration) -> Clock {
 }
 
 /// Runs one call of `R` over an async transport: retries, backoff and failover included.
-pub async fn call_async<R, T, E>(
+pub(crate) async fn call_async<R, T, E>(
     client: &Client,
     transport: &T,
     environment: &E,
@@ -102,7 +102,7 @@ where
 
 /// [`call_async`], keeping the successful response's body undecoded: read it as a view with
 /// [`ResponseBody::view`].
-pub async fn call_async_body<R, T, E>(
+pub(crate) async fn call_async_body<R, T, E>(
     client: &Client,
     transport: &T,
     environment: &E,
@@ -152,7 +152,7 @@ where
 }
 
 /// Runs one call of `R` over a blocking transport: the twin of [`call_async`].
-pub fn call_blocking<R, T, E>(
+pub(crate) fn call_blocking<R, T, E>(
     client: &Client,
     transport: &T,
     environment: &E,
@@ -170,7 +170,7 @@ where
 
 /// [`call_blocking`], keeping the successful response's body undecoded: the twin of
 /// [`call_async_body`].
-pub fn call_blocking_body<R, T, E>(
+pub(crate) fn call_blocking_body<R, T, E>(
     client: &Client,
     transport: &T,
     environment: &E,
@@ -301,7 +301,7 @@ pub trait Execute: Send + Sync {
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// A boxed, sendable future: what async calls return.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Defines an API handle type: a shared [`Client`], a transport and an [`Environment`].
 macro_rules! api_handle {
