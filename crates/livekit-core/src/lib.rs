@@ -86,7 +86,6 @@ pub use failover::Regions;
 pub use livekit_auth as auth;
 pub use livekit_proto as proto;
 pub use options::{CallOptions, RetryPolicy};
-pub use retry::{Attempt, CallPlan, Decision};
 pub use rpc::{
     DEFAULT_RINGING_TIMEOUT, DEFAULT_RPC_RESPONSE_TIMEOUT, RINGING_TIMEOUT_MARGIN,
     RPC_RESPONSE_TIMEOUT_MARGIN,

@@ -14,7 +14,7 @@ use crate::{BaseUrl, Client, Error, TransportErrorKind};
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Stop: the error is final.
     GiveUp,
     /// Try again after `delay`; [`CallPlan::next_attempt`] says where.
@@ -29,20 +29,20 @@ pub enum Decision {
 
 /// One attempt to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     /// 1 for the first attempt.
-    pub number: u32,
+    pub(crate) number: u32,
     /// The server to send it to: `None` for the configured one.
-    pub target: Option<BaseUrl>,
+    pub(crate) target: Option<BaseUrl>,
     /// Its time budget.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// What is left of the call's deadline, if it has one.
-    pub remaining: Option<Duration>,
+    pub(crate) remaining: Option<Duration>,
 }
 
 /// The state of one call across its attempts.
 #[derive(Debug, Clone)]
-pub struct CallPlan {
+pub(crate) struct CallPlan {
     idempotency: Idempotency,
     attempt_timeout: Duration,
     deadline: Option<Duration>,
@@ -58,7 +58,7 @@ pub struct CallPlan {
 
 impl CallPlan {
     /// The plan for one call of the RPC `descriptor` describes.
-    pub fn new(client: &Client, descriptor: &RpcDescriptor, options: &CallOptions) -> Self {
+    pub(crate) fn new(client: &Client, descriptor: &RpcDescriptor, options: &CallOptions) -> Self {
         let policy = &client.options().retry;
         let attempt_timeout = options
             .timeout
@@ -81,7 +81,7 @@ impl CallPlan {
 
     /// The next attempt, given the time `elapsed` since the call started; `None` when the
     /// deadline has passed or the attempts are used up.
-    pub fn next_attempt(&mut self, elapsed: Duration) -> Option<Attempt> {
+    pub(crate) fn next_attempt(&mut self, elapsed: Duration) -> Option<Attempt> {
         if self.attempts >= self.max_attempts {
             return None;
         }
@@ -103,19 +103,24 @@ impl CallPlan {
     }
 
     /// How many attempts have been made.
-    pub fn attempts(&self) -> u32 {
+    pub(crate) fn attempts(&self) -> u32 {
         self.attempts
     }
 
     /// The overall budget, if any.
-    pub fn deadline(&self) -> Option<Duration> {
+    pub(crate) fn deadline(&self) -> Option<Duration> {
         self.deadline
     }
 
     /// Decides what follows a failed attempt. `elapsed` is the time since the call
     /// started; `jitter` is a random number in `[0, 1)` from the caller (it scales the
     /// backoff between 50% and 100%).
-    pub fn after_failure(&mut self, error: &Error, elapsed: Duration, jitter: f64) -> Decision {
+    pub(crate) fn after_failure(
+        &mut self,
+        error: &Error,
+        elapsed: Duration,
+        jitter: f64,
+    ) -> Decision {
         if self.attempts >= self.max_attempts || !self.may_repeat(error) {
             return Decision::GiveUp;
         }
@@ -155,7 +160,7 @@ impl CallPlan {
 
     /// Hands over the region list after [`Decision::DiscoverRegions`] (empty if discovery
     /// failed: the call then retries the same host).
-    pub fn set_regions(&mut self, regions: Vec<BaseUrl>) {
+    pub(crate) fn set_regions(&mut self, regions: Vec<BaseUrl>) {
         if let Some(failover) = &mut self.failover {
             failover.set_regions(regions);
         }
@@ -177,5 +182,164 @@ impl CallPlan {
         // An unsafe RPC is repeated only when the request surely never reached a server:
         // a refused connection. A 502/503/504 came from something that received it.
         matches!(error, Error::Transport(transport) if !transport.request_sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use livekit_auth::Credentials;
+
+    use super::{CallPlan, Decision};
+    use crate::rpc::{self, Rpc as _};
+    use crate::{
+        CallOptions, Client, ClientOptions, Error, RetryPolicy, TransportError, TransportErrorKind,
+    };
+
+    fn client(url: &str) -> Client {
+        Client::new(url, Credentials::new("devkey", "secret").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_plan_answers_from_plain_values() {
+        let client = client("http://127.0.0.1:7880");
+        let mut plan = CallPlan::new(
+            &client,
+            &rpc::ListRooms::DESCRIPTOR,
+            &CallOptions::default(),
+        );
+        let unavailable = Error::from(TransportError::new(
+            TransportErrorKind::Timeout,
+            "u",
+            "slow",
+        ));
+        let first = plan.next_attempt(Duration::ZERO).unwrap();
+        assert_eq!((first.number, first.timeout), (1, Duration::from_secs(10)));
+        // Jitter 0 gives half the backoff, jitter just under 1 nearly all of it; never zero.
+        assert_eq!(
+            plan.after_failure(&unavailable, Duration::ZERO, 0.0),
+            Decision::Retry {
+                delay: Duration::from_millis(100)
+            }
+        );
+        plan.next_attempt(Duration::from_millis(100)).unwrap();
+        assert_eq!(
+            plan.after_failure(&unavailable, Duration::from_millis(100), f64::NAN),
+            Decision::Retry {
+                delay: Duration::from_millis(400)
+            }
+        );
+        plan.next_attempt(Duration::from_millis(500)).unwrap();
+        assert_eq!(
+            plan.after_failure(&unavailable, Duration::from_millis(500), 0.5),
+            Decision::GiveUp
+        );
+        assert!(plan.next_attempt(Duration::from_secs(1)).is_none());
+
+        let options = ClientOptions {
+            retry: RetryPolicy {
+                base_delay: Duration::ZERO,
+                ..RetryPolicy::default()
+            },
+            ..client.options().clone()
+        };
+        let tiny = client.with_options(options).unwrap();
+        let mut plan = CallPlan::new(&tiny, &rpc::ListRooms::DESCRIPTOR, &CallOptions::default());
+        plan.next_attempt(Duration::ZERO).unwrap();
+        match plan.after_failure(&unavailable, Duration::ZERO, 0.0) {
+            Decision::Retry { delay } => assert!(!delay.is_zero()),
+            other => panic!("expected a retry, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_machine_never_exceeds_its_attempts_or_repeats_unsafe_calls() {
+        let client = client("http://127.0.0.1:7880");
+        let failures = [
+            Error::from(TransportError::new(TransportErrorKind::Io, "u", "reset")),
+            Error::from(TransportError::new(
+                TransportErrorKind::Connect,
+                "u",
+                "refused",
+            )),
+            Error::from(TransportError::new(
+                TransportErrorKind::Timeout,
+                "u",
+                "slow",
+            )),
+        ];
+        for attempts in 1..=5u32 {
+            for descriptor in rpc::ALL {
+                let options = CallOptions::default().with_max_attempts(attempts);
+                let mut plan = CallPlan::new(&client, descriptor, &options);
+                let mut made = 0;
+                let mut elapsed = Duration::ZERO;
+                while let Some(attempt) = plan.next_attempt(elapsed) {
+                    made += 1;
+                    let failure = &failures[made as usize % failures.len()];
+                    if descriptor.idempotency == rpc::Idempotency::Unsafe
+                        && made > 1
+                        && attempt.number > 1
+                    {
+                        // Only refused connections may lead here for unsafe calls.
+                        assert!(matches!(
+                            &failures[(made as usize - 1) % failures.len()],
+                            Error::Transport(t) if !t.request_sent
+                        ));
+                    }
+                    match plan.after_failure(failure, elapsed, 0.3) {
+                        Decision::Retry { delay } => {
+                            assert!(!delay.is_zero());
+                            elapsed += delay;
+                        }
+                        Decision::GiveUp => break,
+                        Decision::DiscoverRegions => panic!("not a cloud host"),
+                    }
+                }
+                assert!(
+                    made <= attempts,
+                    "{} made {made} of {attempts}",
+                    descriptor.name
+                );
+            }
+        }
+    }
+
+    /// Found by the call-machine property test: a policy whose delays are as long as a
+    /// `Duration` goes, with a jitter of 1 (or a NaN, read as 1), made the backoff arithmetic
+    /// panic. Every policy value is valid, so it must give a delay instead.
+    #[test]
+    fn extreme_delays_and_jitter_never_panic() {
+        let options = ClientOptions {
+            retry: RetryPolicy {
+                base_delay: Duration::MAX,
+                max_delay: Duration::MAX,
+                ..RetryPolicy::default()
+            },
+            ..ClientOptions::default()
+        };
+        let client = client("http://127.0.0.1:7880")
+            .with_options(options)
+            .unwrap();
+        let failure = Error::from(TransportError::new(
+            TransportErrorKind::Timeout,
+            "u",
+            "slow",
+        ));
+        for jitter in [1.0, f64::NAN, f64::INFINITY, 0.999_999_999, 0.0] {
+            let mut plan = CallPlan::new(
+                &client,
+                &rpc::ListRooms::DESCRIPTOR,
+                &CallOptions::default(),
+            );
+            plan.next_attempt(Duration::ZERO).unwrap();
+            match plan.after_failure(&failure, Duration::ZERO, jitter) {
+                Decision::Retry { delay } => {
+                    assert!(delay >= Duration::MAX / 2, "{jitter}: {delay:?}");
+                }
+                other => panic!("{jitter}: expected a retry, got {other:?}"),
+            }
+        }
     }
 }

@@ -10,11 +10,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use livekit_auth::Credentials;
-use livekit_core::rpc::{self, Rpc};
+use livekit_core::rpc;
 use livekit_core::{
-    AsyncApi, BlockingApi, BlockingTransport, Call, CallOptions, CallPlan, Client, ClientOptions,
-    Clock, Decision, Environment, Error, RetryPolicy, Services, Step, Transport, TransportError,
-    TransportErrorKind,
+    AsyncApi, BlockingApi, BlockingTransport, Call, CallOptions, Client, Clock, Environment, Error,
+    Services, Step, Transport, TransportError, TransportErrorKind,
 };
 use livekit_proto::{self as proto, Message as _};
 
@@ -578,142 +577,6 @@ fn the_async_path_runs_the_same_machine() {
     let missing = ready(api.agent_dispatch().get_dispatch("AD_2", "r")).unwrap();
     assert!(missing.is_none());
     assert_eq!(api.transport().sent.lock().unwrap().len(), 3);
-}
-
-#[test]
-fn the_plan_answers_from_plain_values() {
-    let client = client("http://127.0.0.1:7880");
-    let mut plan = CallPlan::new(
-        &client,
-        &rpc::ListRooms::DESCRIPTOR,
-        &CallOptions::default(),
-    );
-    let unavailable = Error::from(TransportError::new(
-        TransportErrorKind::Timeout,
-        "u",
-        "slow",
-    ));
-    let first = plan.next_attempt(Duration::ZERO).unwrap();
-    assert_eq!((first.number, first.timeout), (1, Duration::from_secs(10)));
-    // Jitter 0 gives half the backoff, jitter just under 1 nearly all of it; never zero.
-    assert_eq!(
-        plan.after_failure(&unavailable, Duration::ZERO, 0.0),
-        Decision::Retry {
-            delay: Duration::from_millis(100)
-        }
-    );
-    plan.next_attempt(Duration::from_millis(100)).unwrap();
-    assert_eq!(
-        plan.after_failure(&unavailable, Duration::from_millis(100), f64::NAN),
-        Decision::Retry {
-            delay: Duration::from_millis(400)
-        }
-    );
-    plan.next_attempt(Duration::from_millis(500)).unwrap();
-    assert_eq!(
-        plan.after_failure(&unavailable, Duration::from_millis(500), 0.5),
-        Decision::GiveUp
-    );
-    assert!(plan.next_attempt(Duration::from_secs(1)).is_none());
-
-    let mut options = client.options().clone();
-    let mut retry = RetryPolicy::default();
-    retry.base_delay = Duration::ZERO;
-    options.retry = retry;
-    let tiny = client.with_options(options).unwrap();
-    let mut plan = CallPlan::new(&tiny, &rpc::ListRooms::DESCRIPTOR, &CallOptions::default());
-    plan.next_attempt(Duration::ZERO).unwrap();
-    match plan.after_failure(&unavailable, Duration::ZERO, 0.0) {
-        Decision::Retry { delay } => assert!(!delay.is_zero()),
-        other => panic!("expected a retry, got {other:?}"),
-    }
-}
-
-#[test]
-fn the_machine_never_exceeds_its_attempts_or_repeats_unsafe_calls() {
-    let client = client("http://127.0.0.1:7880");
-    let failures = [
-        Error::from(TransportError::new(TransportErrorKind::Io, "u", "reset")),
-        Error::from(TransportError::new(
-            TransportErrorKind::Connect,
-            "u",
-            "refused",
-        )),
-        Error::from(TransportError::new(
-            TransportErrorKind::Timeout,
-            "u",
-            "slow",
-        )),
-    ];
-    for attempts in 1..=5u32 {
-        for descriptor in rpc::ALL {
-            let options = CallOptions::default().with_max_attempts(attempts);
-            let mut plan = CallPlan::new(&client, descriptor, &options);
-            let mut made = 0;
-            let mut elapsed = Duration::ZERO;
-            while let Some(attempt) = plan.next_attempt(elapsed) {
-                made += 1;
-                let failure = &failures[made as usize % failures.len()];
-                if descriptor.idempotency == rpc::Idempotency::Unsafe
-                    && made > 1
-                    && attempt.number > 1
-                {
-                    // Only refused connections may lead here for unsafe calls.
-                    assert!(matches!(
-                        &failures[(made as usize - 1) % failures.len()],
-                        Error::Transport(t) if !t.request_sent
-                    ));
-                }
-                match plan.after_failure(failure, elapsed, 0.3) {
-                    Decision::Retry { delay } => {
-                        assert!(!delay.is_zero());
-                        elapsed += delay;
-                    }
-                    Decision::GiveUp => break,
-                    Decision::DiscoverRegions => panic!("not a cloud host"),
-                }
-            }
-            assert!(
-                made <= attempts,
-                "{} made {made} of {attempts}",
-                descriptor.name
-            );
-        }
-    }
-}
-
-/// Found by the call-machine property test: a policy whose delays are as long as a
-/// `Duration` goes, with a jitter of 1 (or a NaN, read as 1), made the backoff arithmetic
-/// panic. Every policy value is valid, so it must give a delay instead.
-#[test]
-fn extreme_delays_and_jitter_never_panic() {
-    let mut retry = RetryPolicy::default();
-    retry.base_delay = Duration::MAX;
-    retry.max_delay = Duration::MAX;
-    let mut options = ClientOptions::default();
-    options.retry = retry;
-    let client = client("http://127.0.0.1:7880")
-        .with_options(options)
-        .unwrap();
-    let failure = Error::from(TransportError::new(
-        TransportErrorKind::Timeout,
-        "u",
-        "slow",
-    ));
-    for jitter in [1.0, f64::NAN, f64::INFINITY, 0.999_999_999, 0.0] {
-        let mut plan = CallPlan::new(
-            &client,
-            &rpc::ListRooms::DESCRIPTOR,
-            &CallOptions::default(),
-        );
-        plan.next_attempt(Duration::ZERO).unwrap();
-        match plan.after_failure(&failure, Duration::ZERO, jitter) {
-            Decision::Retry { delay } => {
-                assert!(delay >= Duration::MAX / 2, "{jitter}: {delay:?}");
-            }
-            other => panic!("{jitter}: expected a retry, got {other:?}"),
-        }
-    }
 }
 
 /// Found by the call-machine property test: region discovery took its fixed 2 s budget even

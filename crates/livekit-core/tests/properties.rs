@@ -1,4 +1,4 @@
-//! Property tests of the call state machine ([`Call`] over [`CallPlan`]), driven with
+//! Property tests of the call state machine ([`Call`], over its retry plan), driven with
 //! arbitrary transport outcomes, attempt durations, jitter and retry policies: it never makes
 //! more attempts than the policy allows, never lets a call outlive its deadline, never sleeps
 //! zero, always finishes, and never re-sends an unsafe RPC once a request may have reached a
