@@ -44,12 +44,7 @@ fn main() {
         .header("content-type", "application/protobuf")
         .body(room.encode_to_vec())
         .expect("response");
-    let call = CallContext {
-        now,
-        request_id: "0b6f7c1e-8d1a-4c7e-9f3b-2a5d6e7f8a9b",
-        target: None,
-        remaining: None,
-    };
+    let call = CallContext::new(now, "0b6f7c1e-8d1a-4c7e-9f3b-2a5d6e7f8a9b");
     let mut call_once = || {
         let http_request = client
             .build_request::<rpc::CreateRoom>(black_box(&request), &call)

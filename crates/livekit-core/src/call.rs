@@ -34,6 +34,7 @@ pub enum Step {
 /// The readings a call needs from its surroundings at each step. The core never takes them
 /// itself.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Clock {
     /// Now, in Unix seconds (for minting service tokens).
     pub unix_now: u64,
@@ -43,6 +44,19 @@ pub struct Clock {
     pub elapsed: Duration,
     /// A random number in `[0, 1)`, for backoff jitter.
     pub jitter: f64,
+}
+
+impl Clock {
+    /// The readings at one step: Unix time (seconds), a monotonic time, the time since the
+    /// call started on that clock, and a random number in `[0, 1)`.
+    pub fn new(unix_now: u64, monotonic: Duration, elapsed: Duration, jitter: f64) -> Self {
+        Self {
+            unix_now,
+            monotonic,
+            elapsed,
+            jitter,
+        }
+    }
 }
 
 enum State<T> {

@@ -107,6 +107,7 @@ impl Default for ClientOptions {
 /// What a single call adds to a request: the time and the request id, which the core never
 /// makes up itself.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct CallContext<'a> {
     /// Now, in Unix seconds: service tokens are minted (or reused) at this time.
     pub now: u64,
@@ -116,6 +117,31 @@ pub struct CallContext<'a> {
     pub target: Option<&'a BaseUrl>,
     /// The remaining budget, sent in `X-Twirp-Timeout-Ms` when the option is on.
     pub remaining: Option<Duration>,
+}
+
+impl<'a> CallContext<'a> {
+    /// The context of an attempt at `now` (Unix seconds) with `request_id`, to the
+    /// configured server, without a remaining budget.
+    pub fn new(now: u64, request_id: &'a str) -> Self {
+        Self {
+            now,
+            request_id,
+            target: None,
+            remaining: None,
+        }
+    }
+
+    /// The same, sent to `target` instead of the configured server (failover).
+    pub fn with_target(mut self, target: &'a BaseUrl) -> Self {
+        self.target = Some(target);
+        self
+    }
+
+    /// The same, with what is left of the call's budget (sent when the option is on).
+    pub fn with_remaining(mut self, remaining: Duration) -> Self {
+        self.remaining = Some(remaining);
+        self
+    }
 }
 
 /// The sans-IO LiveKit API client.
@@ -131,7 +157,7 @@ pub struct CallContext<'a> {
 ///
 /// let client = Client::new("http://127.0.0.1:7880", Credentials::new("devkey", "secret")?)?;
 /// let request = livekit_proto::CreateRoomRequest { name: "my-room".into(), ..Default::default() };
-/// let call = CallContext { now: 1_800_000_000, request_id: "req-1", target: None, remaining: None };
+/// let call = CallContext::new(1_800_000_000, "req-1");
 /// let http_request = client.build_request::<rpc::CreateRoom>(&request, &call)?;
 /// assert_eq!(http_request.uri(), "http://127.0.0.1:7880/twirp/livekit.RoomService/CreateRoom");
 ///

@@ -223,6 +223,7 @@ pub enum TransportErrorKind {
 
 /// A failure to get an HTTP response, from whichever transport made the call.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TransportError {
     /// What kind of failure.
     pub kind: TransportErrorKind,

@@ -586,12 +586,7 @@ fn the_async_path_runs_the_same_machine() {
 fn region_discovery_fits_in_what_the_deadline_leaves() {
     let client = client("https://project.livekit.cloud");
     let options = CallOptions::default().with_deadline(Duration::from_secs(1));
-    let clock = |elapsed: Duration| Clock {
-        unix_now: 1_800_000_000,
-        monotonic: elapsed,
-        elapsed,
-        jitter: 0.5,
-    };
+    let clock = |elapsed: Duration| Clock::new(1_800_000_000, elapsed, elapsed, 0.5);
     let mut call = Call::<rpc::ListRooms>::new(&client, Default::default(), &options, "r".into());
     let Step::Send { timeout, .. } = call.step(clock(Duration::ZERO)) else {
         panic!("expected the first attempt");

@@ -182,13 +182,9 @@ where
     let mut exchanges = scenario.exchanges.iter().cycle();
     for turn in 0.. {
         prop_assert!(turn < 1_000, "the call never finished");
-        let clock = Clock {
-            // The wall clock only dates service tokens; it stays put here.
-            unix_now: 1_800_000_000,
-            monotonic: elapsed,
-            elapsed,
-            jitter: scenario.jitters[turn % scenario.jitters.len()],
-        };
+        // The wall clock only dates service tokens; it stays put here.
+        let jitter = scenario.jitters[turn % scenario.jitters.len()];
+        let clock = Clock::new(1_800_000_000, elapsed, elapsed, jitter);
         match call.step(clock) {
             Step::Send { request, timeout } => {
                 let url = request.uri().to_string();

@@ -17,12 +17,7 @@ fn client(url: &str) -> Client {
 }
 
 fn call_context(request_id: &str) -> CallContext<'_> {
-    CallContext {
-        now: NOW,
-        request_id,
-        target: None,
-        remaining: None,
-    }
+    CallContext::new(NOW, request_id)
 }
 
 /// The grants the token of `request` carries, verified.
@@ -324,10 +319,7 @@ fn the_remaining_budget_goes_to_the_server_when_asked() {
     let mut options = livekit_core::ClientOptions::default();
     options.send_timeout_header = true;
     let client = base.with_options(options).unwrap();
-    let context = CallContext {
-        remaining: Some(std::time::Duration::from_millis(2500)),
-        ..call_context("r")
-    };
+    let context = call_context("r").with_remaining(std::time::Duration::from_millis(2500));
     let request = client
         .build_request::<rpc::ListRooms>(&Default::default(), &context)
         .unwrap();

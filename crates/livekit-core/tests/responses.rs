@@ -326,12 +326,7 @@ fn configuration_and_build_errors_are_typed() {
     }
 
     // A request id no header can carry is refused while building, naming the header.
-    let context = livekit_core::CallContext {
-        now: 1_800_000_000,
-        request_id: "bad\nid",
-        target: None,
-        remaining: None,
-    };
+    let context = livekit_core::CallContext::new(1_800_000_000, "bad\nid");
     match client().build_request::<rpc::ListRooms>(&Default::default(), &context) {
         Err(Error::Build(BuildError::Header(header))) => assert_eq!(header, "request id"),
         other => panic!("expected a header error, got {other:?}"),
