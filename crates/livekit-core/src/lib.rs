@@ -69,6 +69,11 @@ mod transport;
 mod url;
 mod webhook;
 
+// The README's example is compiled as a doctest, so that it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use call::{Call, Clock, ResponseBody, Step};
 pub use client::{
     Auth, CallContext, Client, ClientOptions, DEFAULT_USER_AGENT, PresignedToken,

@@ -60,6 +60,11 @@ pub use livekit_core::{
 };
 pub use livekit_proto as proto;
 
+// The README's example is compiled as a doctest, so that it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The largest response body read by default: 16 MiB. A hostile or broken server cannot
 /// make the client buffer more.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
