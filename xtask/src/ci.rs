@@ -15,6 +15,7 @@ const STEPS: &[Step] = &[
     ("test", test),
     ("doctest", doctest),
     ("rustdoc", rustdoc),
+    ("publish", publish),
     ("no_std", no_std),
     ("fuzz", fuzz),
     ("e2e", e2e),
@@ -198,6 +199,17 @@ fn rustdoc() -> Result {
     run(cargo()
         .args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings"))
+}
+
+/// The libraries and the CLI are publishable as they stand. `cargo publish --dry-run
+/// --workspace` (cargo 1.90 or newer) packages every member not marked `publish = false` (so
+/// not xtask nor the examples), checks each manifest, then builds each `.crate` on its own,
+/// taking its sibling crates from the other `.crate`s through a local registry rather than
+/// from their paths. That proves every file a crate's build needs is inside its package and
+/// every path dependency carries a publishable version; nothing is uploaded. `--allow-dirty`
+/// because, like every other step, it checks the working tree as it is, committed or not.
+fn publish() -> Result {
+    run(cargo().args(["publish", "--dry-run", "--workspace", "--allow-dirty"]))
 }
 
 /// Builds and runs a `#![no_std]` binary that links `livekit-auth` with default features off.

@@ -63,6 +63,11 @@ mod token;
 mod verify;
 mod wire;
 
+// The README's example is compiled as a doctest, so that it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use credentials::{Credentials, KeyProvider};
 pub use error::{Error, Segment};
 pub use grants::{

@@ -104,3 +104,8 @@ pub use url::BaseUrl;
 pub use webhook::{
     DEFAULT_MAX_WEBHOOK_BODY_LEN, WebhookError, WebhookEvent, WebhookEventKind, WebhookReceiver,
 };
+
+// The README's example is compiled as a doctest, so that it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -50,6 +50,11 @@ pub use livekit_core::{
     auth, list_add, list_remove, list_set, proto, rpc,
 };
 
+// The README's example is compiled as a doctest, so that it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// How long a pooled connection may sit idle before it is closed, by default: 90 s.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 

@@ -56,6 +56,11 @@ pub use livekit_core::{
     auth, list_add, list_remove, list_set, proto, rpc,
 };
 
+// The README's example is compiled as a doctest, so that it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// A blocking [`BlockingTransport`] on a pooled, keep-alive ureq agent.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
