@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use crate::util::{Result, cargo, workspace_root};
 
+#[cfg(feature = "codegen")]
 mod seeds;
 
 /// Every target in `fuzz/fuzz_targets/`.
@@ -63,7 +64,11 @@ struct Report {
 
 pub(crate) fn run_fuzz(args: &[String]) -> Result {
     if args.first().map(String::as_str) == Some("seeds") {
+        // The seeds of `view_decode` include codegen's sample encoding of each message.
+        #[cfg(feature = "codegen")]
         return seeds::write_seeds();
+        #[cfg(not(feature = "codegen"))]
+        return crate::util::run_xtask_with_codegen("fuzz", args);
     }
     let mut seconds = 60u64;
     let mut targets = Vec::new();
