@@ -1,9 +1,10 @@
 //! `cargo xtask fuzz`: builds the libFuzzer targets of `fuzz/` and runs each for a while.
 //!
-//! No nightly toolchain and no `cargo-fuzz` needed: the targets are built by plain
-//! `cargo build` with the flags `cargo fuzz` would pass (SanitizerCoverage with inline 8-bit
-//! counters, PC tables and compare tracing, `--cfg fuzzing`, AddressSanitizer, debug
-//! assertions and overflow checks), the `-Z` flag allowed on stable by `RUSTC_BOOTSTRAP=1`.
+//! The targets build on the nightly toolchain, as with `cargo fuzz` (AddressSanitizer is the
+//! nightly-only `-Zsanitizer`; `.ci/run` installs nightly), but without `cargo-fuzz`: plain
+//! `cargo +nightly build` with the flags `cargo fuzz` would pass (SanitizerCoverage with inline
+//! 8-bit counters, PC tables and compare tracing, `--cfg fuzzing`, AddressSanitizer, debug
+//! assertions and overflow checks).
 //! `libfuzzer-sys` compiles libFuzzer itself (it needs a C++ compiler) and provides `main`.
 //! Building for an explicit `--target` keeps the flags off build scripts and proc macros.
 //!
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::util::{Result, cargo, workspace_root};
+use crate::util::{Result, workspace_root};
 
 #[cfg(feature = "codegen")]
 mod seeds;
@@ -39,7 +40,10 @@ const USAGE: &str = "usage: cargo xtask fuzz [--seconds N] [--target NAME]...
   with its seeds; fails on any crash, printing the artifact's path
   seeds: regenerate fuzz/seeds/ from the test fixtures and shared/reference captures";
 
-/// The instrumentation `cargo fuzz build` applies, for the stable toolchain.
+/// What `.ci/run` runs, and what to run when `cargo +nightly` finds no nightly.
+const INSTALL_NIGHTLY: &str = "rustup toolchain install nightly --profile minimal";
+
+/// The instrumentation `cargo fuzz build` applies.
 const RUSTFLAGS: &[&str] = &[
     "-Cpasses=sancov-module",
     "-Cllvm-args=-sanitizer-coverage-level=4",
@@ -151,11 +155,12 @@ fn fuzz_dir() -> PathBuf {
 /// Builds the instrumented binaries; returns their paths in the order of `targets`.
 fn build(targets: &[&str]) -> Result<Vec<PathBuf>> {
     let triple = host_triple()?;
-    let mut command = cargo();
+    // The rustup proxy rather than `$CARGO` (the stable cargo running xtask), so that
+    // `+nightly` picks the toolchain.
+    let mut command = Command::new("cargo");
     command
         .current_dir(fuzz_dir())
-        .args(["build", "--release", "--target", &triple])
-        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["+nightly", "build", "--release", "--target", &triple])
         .env("RUSTFLAGS", RUSTFLAGS.join(" "))
         // The build must not pick up flags meant for the SDK's own builds.
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -163,7 +168,8 @@ fn build(targets: &[&str]) -> Result<Vec<PathBuf>> {
     for target in targets {
         command.args(["--bin", target]);
     }
-    crate::util::run(&mut command)?;
+    crate::util::run(&mut command)
+        .map_err(|error| format!("{error}; the fuzz targets need nightly: {INSTALL_NIGHTLY}"))?;
     let out = fuzz_dir().join("target").join(&triple).join("release");
     Ok(targets.iter().map(|target| out.join(target)).collect())
 }

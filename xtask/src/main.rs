@@ -55,7 +55,7 @@ commands:
             --skip NAME)
   bench     run the benchmarks and print one JSON object
   fuzz [--seconds 60] [--target NAME]...
-            build the fuzz targets of fuzz/ (stable toolchain, no cargo-fuzz) and run each
+            build the fuzz targets of fuzz/ (nightly toolchain, no cargo-fuzz) and run each
             for N seconds with its seeds; fails on any crash, naming the saved input
   fuzz seeds
             regenerate fuzz/seeds/ from the test fixtures and the reference captures
