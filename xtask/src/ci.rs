@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::util::{Result, cargo, run, workspace_root};
+use crate::util::{Result, cargo, run, run_xtask_with_codegen, workspace_root};
 
 type Step = (&'static str, fn() -> Result);
 
@@ -136,9 +136,11 @@ fn layers() -> Result {
     }
 }
 
-/// The checked-in `livekit-proto` generated code is what `protocol/` generates today.
+/// The checked-in `livekit-proto` generated code is what `protocol/` generates today; then
+/// xtask's tests with its `codegen` feature, which the `test` step builds without.
 fn codegen() -> Result {
-    crate::codegen::run_codegen(&["--check".to_owned()])
+    run_xtask_with_codegen("codegen", &["--check".to_owned()])?;
+    run(cargo().args(["test", "--package", "xtask", "--features", "codegen"]))
 }
 
 /// Clippy once per package, so a lint in one crate's feature set cannot hide behind another's.
@@ -154,6 +156,18 @@ fn clippy() -> Result {
             "warnings",
         ]))?;
     }
+    // The code behind xtask's `codegen` feature (the generator, the fuzz seeds).
+    run(cargo().args([
+        "clippy",
+        "--package",
+        "xtask",
+        "--all-targets",
+        "--features",
+        "codegen",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     // The protocol crate's tests and bench of its optional `view` feature.
     run(cargo().args([
         "clippy",
@@ -198,6 +212,17 @@ fn doctest() -> Result {
 fn rustdoc() -> Result {
     run(cargo()
         .args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+    // The intra-doc links of the code behind xtask's `codegen` feature.
+    run(cargo()
+        .args([
+            "doc",
+            "--package",
+            "xtask",
+            "--no-deps",
+            "--features",
+            "codegen",
+        ])
         .env("RUSTDOCFLAGS", "-D warnings"))
 }
 

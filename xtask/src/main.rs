@@ -13,12 +13,17 @@
 //! - `codegen [--check]`: generate `livekit-proto` from `protocol/` (or check it is current).
 //! - `interop [--write-fixtures]`: our tokens against the Python and Node SDKs, both ways.
 //! - `server <build | start | stop | status>`: the real LiveKit server on loopback, for tests.
+//!
+//! `codegen` and `fuzz seeds` need the protobuf stack (protox, prost-build, pbjson-build, syn),
+//! which sits behind the `codegen` feature so the other commands build without it; in a build
+//! without the feature, those two commands run xtask again with it.
 
 // A std crate: `core::`/`alloc::` paths would buy nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod bench;
 mod ci;
+#[cfg(feature = "codegen")]
 mod codegen;
 mod e2e;
 mod examples;
@@ -50,7 +55,7 @@ commands:
             --skip NAME)
   bench     run the benchmarks and print one JSON object
   fuzz [--seconds 60] [--target NAME]...
-            build the fuzz targets of fuzz/ (stable toolchain, no cargo-fuzz) and run each
+            build the fuzz targets of fuzz/ (nightly toolchain, no cargo-fuzz) and run each
             for N seconds with its seeds; fails on any crash, naming the saved input
   fuzz seeds
             regenerate fuzz/seeds/ from the test fixtures and the reference captures
@@ -80,7 +85,10 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "bench" => bench::run(rest),
         "ci" => ci::run_ci(rest),
+        #[cfg(feature = "codegen")]
         "codegen" => codegen::run_codegen(rest),
+        #[cfg(not(feature = "codegen"))]
+        "codegen" => util::run_xtask_with_codegen("codegen", rest),
         "e2e" => e2e::run_e2e(rest),
         "examples" => examples::run_examples(rest),
         "fuzz" => fuzz::run_fuzz(rest),

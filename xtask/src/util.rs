@@ -21,6 +21,23 @@ pub(crate) fn cargo() -> Command {
     command
 }
 
+/// Runs xtask again, built with its `codegen` feature, for a command that needs the protobuf
+/// stack the default build leaves out (see xtask/Cargo.toml).
+pub(crate) fn run_xtask_with_codegen(command: &str, args: &[String]) -> Result {
+    run(cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--features",
+            "codegen",
+            "--",
+        ])
+        .arg(command)
+        .args(args))
+}
+
 /// Runs `command`, echoing it first, and fails if it does not exit successfully.
 pub(crate) fn run(command: &mut Command) -> Result {
     eprintln!("$ {}", display(command));
