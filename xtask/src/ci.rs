@@ -15,6 +15,7 @@ const STEPS: &[Step] = &[
     ("test", test),
     ("doctest", doctest),
     ("rustdoc", rustdoc),
+    ("api", api),
     ("publish", publish),
     ("no_std", no_std),
     ("fuzz", fuzz),
@@ -207,6 +208,11 @@ fn test() -> Result {
 
 fn doctest() -> Result {
     run(cargo().args(["test", "--workspace", "--doc"]))
+}
+
+/// The public API of each library crate is its checked-in snapshot (`cargo xtask api`).
+fn api() -> Result {
+    crate::api::run_api(&[])
 }
 
 fn rustdoc() -> Result {

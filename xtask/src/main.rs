@@ -6,6 +6,8 @@
 //!   server.
 //! - `ci`: everything CI checks, in order, stopping at the first failure.
 //! - `e2e`: the end-to-end tier, real server and real participants, in a network namespace.
+//! - `api [--write]`: the public API of each library crate against its snapshot in
+//!   `xtask/api/`.
 //! - `bench`: the benchmarks, printing one JSON object.
 //! - `fuzz [--seconds N] [--target NAME]... | fuzz seeds`: the libFuzzer targets of `fuzz/`.
 //! - `load [--calls N] [--faults]`: load and fault runs against the real server.
@@ -21,6 +23,7 @@
 // A std crate: `core::`/`alloc::` paths would buy nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
+mod api;
 mod bench;
 mod ci;
 #[cfg(feature = "codegen")]
@@ -53,6 +56,9 @@ commands:
             real WebRTC participants, in a network namespace of its own (needs root or
             unprivileged user namespaces); TEST_ARGS go to the test binaries (a filter,
             --skip NAME)
+  api [--write]
+            check the public API of each library crate against its snapshot in xtask/api/
+            (--write: update the snapshots)
   bench     run the benchmarks and print one JSON object
   fuzz [--seconds 60] [--target NAME]...
             build the fuzz targets of fuzz/ (nightly toolchain, no cargo-fuzz) and run each
@@ -83,6 +89,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match command.as_str() {
+        "api" => api::run_api(rest),
         "bench" => bench::run(rest),
         "ci" => ci::run_ci(rest),
         #[cfg(feature = "codegen")]
