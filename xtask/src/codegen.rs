@@ -597,10 +597,12 @@ fn rpc_table(descriptors: &FileDescriptorSet) -> Result<String> {
     });
 
     let mut table = String::from(
-        "//! Every RPC of the server API, as data ([`RPCS`]) and as a callback macro\n\
-         //! ([`for_each_rpc!`](crate::for_each_rpc)).\n\n\
+        "//! Every RPC of the server API, as a callback macro\n\
+         //! ([`for_each_rpc!`](crate::for_each_rpc)) and, with feature `rpc-table`, as data (`RPCS`).\n\n\
+         #[cfg(feature = \"rpc-table\")]\n\
          use crate::RpcInfo;\n\n\
          /// Every RPC of the server API, in protocol order within each service.\n\
+         #[cfg(feature = \"rpc-table\")]\n\
          pub const RPCS: &[RpcInfo] = &[\n",
     );
     let mut entries = String::new();

@@ -47,7 +47,8 @@
 //!   `i32`, so that numbers this version does not know survive; convert with `TryFrom`.
 //! - The well-known types the protocol uses are in [`well_known`].
 //! - [`Message`], [`Name`] and [`DecodeError`] are re-exported from prost.
-//! - [`RPCS`] and [`for_each_rpc!`] describe every RPC (see [RPC table](#rpc-table)).
+//! - [`for_each_rpc!`] (and, with feature `rpc-table`, `RPCS`) describe every RPC (see
+//!   [RPC table](#rpc-table)).
 //!
 //! # Secrets in `Debug`
 //!
@@ -73,9 +74,9 @@
 //!
 //! # RPC table
 //!
-//! [`RPCS`] lists every RPC as an [`RpcInfo`] (service, method, request and response type
-//! names). [`for_each_rpc!`] hands the same list to a macro of yours, for code generation:
-//! `for_each_rpc!(my_macro)` expands to one call
+//! [`for_each_rpc!`] hands every RPC to a macro of yours, for code generation (with feature
+//! `rpc-table`, `RPCS` lists the same as `RpcInfo` data: service, method, request and
+//! response type names, for tools and tests): `for_each_rpc!(my_macro)` expands to one call
 //!
 //! ```text
 //! my_macro! {
@@ -87,7 +88,8 @@
 //! }
 //! ```
 //!
-//! with one parenthesized, comma-terminated entry per RPC, in the order of [`RPCS`]:
+//! with one parenthesized, comma-terminated entry per RPC, in protocol order within each
+//! service:
 //! the service name without its package (an identifier; every service is in package
 //! `livekit`), the method name (an identifier), the method name in snake case (an identifier;
 //! `WhatsApp` counts as one word), then the request and the response type as paths into this
@@ -99,7 +101,8 @@
 //!         [$(stringify!($function)),*].len()
 //!     };
 //! }
-//! assert_eq!(livekit_proto::for_each_rpc!(count_rpcs), livekit_proto::RPCS.len());
+//! // The 52 RPCs of protocol v1.50.4.
+//! assert_eq!(livekit_proto::for_each_rpc!(count_rpcs), 52);
 //! ```
 //!
 //! # Features
@@ -108,6 +111,7 @@
 //!   offers the protobuf encoding only.
 //! - `view` (off; `livekit-core` turns it on): the `view` types and `HasView`. [`Encode`]
 //!   is always there.
+//! - `rpc-table` (off): `RPCS`, the RPC table as `RpcInfo` data, for tools and tests.
 
 #[rustfmt::skip]
 #[allow(
@@ -131,14 +135,17 @@ mod generated;
 mod debug;
 #[cfg(feature = "serde")]
 mod protojson;
+#[cfg(feature = "rpc-table")]
 mod rpc;
 mod wire;
 
 extern crate alloc;
 
 pub use generated::livekit::*;
+#[cfg(feature = "rpc-table")]
 pub use generated::rpc_table::RPCS;
 pub use prost::{DecodeError, Message, Name};
+#[cfg(feature = "rpc-table")]
 pub use rpc::RpcInfo;
 pub use wire::Encode;
 #[cfg(feature = "view")]
