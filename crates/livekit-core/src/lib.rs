@@ -105,6 +105,18 @@ pub use webhook::{
     DEFAULT_MAX_WEBHOOK_BODY_LEN, WebhookError, WebhookEvent, WebhookEventKind, WebhookReceiver,
 };
 
+/// What a transport crate re-exports for its users, listed once: with it, an application
+/// depends on `livekit-hyper` or `livekit-ureq` alone.
+pub mod facade {
+    pub use crate::{
+        AgentDispatchClient, BuildError, CallOptions, Client, ClientOptions, ConfigError,
+        ConnectorClient, DEFAULT_MAX_RESPONSE_BYTES, EgressClient, Error, IngressClient,
+        ResponseBody, RetryPolicy, RoomClient, RpcError, RpcErrorCode, ServerError, SipClient,
+        TransportError, TransportErrorKind, TwirpCode, WebhookError, WebhookEvent,
+        WebhookEventKind, WebhookReceiver, auth, list_add, list_remove, list_set, proto, rpc,
+    };
+}
+
 // The README's example is compiled as a doctest, so that it cannot drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

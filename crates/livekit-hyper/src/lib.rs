@@ -42,13 +42,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use livekit_core::{AsyncApi, DefaultTransport, SystemEnvironment, Transport};
 
-pub use livekit_core::{
-    AgentDispatchClient, BuildError, CallOptions, Client, ClientOptions, ConfigError,
-    ConnectorClient, DEFAULT_MAX_RESPONSE_BYTES, EgressClient, Error, IngressClient, ResponseBody,
-    RetryPolicy, RoomClient, RpcError, RpcErrorCode, ServerError, SipClient, TransportError,
-    TransportErrorKind, TwirpCode, WebhookError, WebhookEvent, WebhookEventKind, WebhookReceiver,
-    auth, list_add, list_remove, list_set, proto, rpc,
-};
+pub use livekit_core::facade::*;
 
 // The README's example is compiled as a doctest, so that it cannot drift from the API.
 #[cfg(doctest)]
