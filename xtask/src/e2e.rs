@@ -40,8 +40,18 @@ fn outside(test_args: &[String]) -> Result {
     crate::server::build()?;
     let participant = crate::participant::build()?;
     run(tests().arg("--no-run"))?;
-    let xtask = std::env::current_exe()
-        .map_err(|error| format!("cannot find the xtask binary: {error}"))?;
+    // A copy of this very binary runs in the namespace: the one in target/ may have been
+    // rebuilt since it started (by a cargo command of an earlier ci step), and /proc/self/exe
+    // still reads the running one.
+    let xtask = crate::util::cache_dir()?.join("e2e").join("xtask");
+    std::fs::create_dir_all(xtask.parent().expect("a file in a directory"))
+        .map_err(|error| format!("cannot create {}: {error}", xtask.display()))?;
+    std::fs::copy("/proc/self/exe", &xtask).map_err(|error| {
+        format!(
+            "cannot copy the xtask binary to {}: {error}",
+            xtask.display()
+        )
+    })?;
     let participant = participant
         .to_str()
         .ok_or("the cache directory's path is not UTF-8")?;

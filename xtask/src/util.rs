@@ -22,8 +22,10 @@ pub(crate) fn cargo() -> Command {
 }
 
 /// Runs xtask again, built with its `codegen` feature, for a command that needs the protobuf
-/// stack the default build leaves out (see xtask/Cargo.toml).
+/// stack the default build leaves out (see xtask/Cargo.toml). It is built in a target
+/// directory of its own: in the default one it would replace the running xtask's binary.
 pub(crate) fn run_xtask_with_codegen(command: &str, args: &[String]) -> Result {
+    let target_dir = workspace_root().join("target").join("xtask-codegen");
     run(cargo()
         .args([
             "run",
@@ -32,8 +34,10 @@ pub(crate) fn run_xtask_with_codegen(command: &str, args: &[String]) -> Result {
             "xtask",
             "--features",
             "codegen",
-            "--",
+            "--target-dir",
         ])
+        .arg(&target_dir)
+        .arg("--")
         .arg(command)
         .args(args))
 }
