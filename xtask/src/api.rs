@@ -8,7 +8,7 @@
 //! traits implemented by hand (not auto or blanket impls), and `#[non_exhaustive]`. Without
 //! `--write` it fails when the snapshot differs, printing what was added and removed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
 use serde_json::Value;
@@ -97,7 +97,7 @@ fn listing(name: &str, features: &[&str]) -> Result<String> {
     Walker {
         doc: &doc,
         lines: &mut lines,
-        seen: BTreeSet::new(),
+        seen: BTreeMap::new(),
     }
     .module(&root, &crate_name);
     let mut out = String::new();
@@ -111,8 +111,9 @@ fn listing(name: &str, features: &[&str]) -> Result<String> {
 struct Walker<'a> {
     doc: &'a Value,
     lines: &'a mut BTreeSet<String>,
-    /// Items already listed under some path (a re-exported module is walked once).
-    seen: BTreeSet<(String, String)>,
+    /// Where each item already walked was listed first: a re-export of it elsewhere is one
+    /// line naming that place, not a second walk of its fields, methods or module.
+    seen: BTreeMap<String, String>,
 }
 
 impl Walker<'_> {
@@ -122,14 +123,30 @@ impl Walker<'_> {
 
     fn module(&mut self, id: &str, path: &str) {
         let Some(module) = self.item(id) else { return };
-        let items: Vec<String> = module["inner"]["module"]["items"]
+        let mut items: Vec<String> = module["inner"]["module"]["items"]
             .as_array()
             .into_iter()
             .flatten()
             .map(Value::to_string)
             .collect();
+        // Submodules last, so an item re-exported at this level is listed here, and the
+        // submodule's path is the alias.
+        items.sort_by_key(|child| self.is_module(child));
         for child in items {
             self.public_item(&child, path);
+        }
+    }
+
+    /// Whether `id` is a module, or a re-export of one.
+    fn is_module(&self, id: &str) -> bool {
+        let Some(item) = self.item(id) else {
+            return false;
+        };
+        match item["inner"].get("use") {
+            Some(import) => self
+                .item(&import["id"].to_string())
+                .is_some_and(|target| target["inner"].get("module").is_some()),
+            None => item["inner"].get("module").is_some(),
         }
     }
 
@@ -169,9 +186,11 @@ impl Walker<'_> {
 
     /// An item of this crate, listed at `path`.
     fn named(&mut self, id: &str, path: &str) {
-        if !self.seen.insert((id.to_owned(), path.to_owned())) {
+        if let Some(first) = self.seen.get(id) {
+            self.lines.insert(format!("{path} = {first}"));
             return;
         }
+        self.seen.insert(id.to_owned(), path.to_owned());
         let Some(item) = self.item(id).cloned() else {
             return;
         };

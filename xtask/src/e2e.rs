@@ -62,7 +62,6 @@ fn outside(test_args: &[String]) -> Result {
 
 fn inside(participant: &str, test_args: &[String]) -> Result {
     crate::netns::set_up()?;
-    let binary = crate::server::build()?;
     let server = crate::server::start(&crate::server::StartOptions {
         port: PORT,
         redis_port: REDIS_PORT,
@@ -82,7 +81,7 @@ fn inside(participant: &str, test_args: &[String]) -> Result {
         .env("LIVEKIT_E2E_URL", server.url())
         .env("LIVEKIT_E2E_API_KEY", API_KEY)
         .env("LIVEKIT_E2E_API_SECRET", API_SECRET)
-        .env("LIVEKIT_E2E_SERVER_BIN", &binary)
+        .env("LIVEKIT_E2E_SERVER_BIN", server.binary())
         .env(PARTICIPANT_VARIABLE, participant));
     let stopped = server.stop();
     outcome.and(stopped)

@@ -108,6 +108,11 @@ impl RunningServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The livekit-server binary it runs.
+    pub(crate) fn binary(&self) -> &Path {
+        &self.binary
+    }
+
     /// The environment the tests read: `LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`.
     pub(crate) fn env(&self) -> [(&'static str, String); 3] {
         [

@@ -329,3 +329,19 @@ fn the_remaining_budget_goes_to_the_server_when_asked() {
         .unwrap();
     assert!(!plain.headers().contains_key("x-twirp-timeout-ms"));
 }
+
+#[test]
+fn an_attempt_can_be_sent_to_another_server() {
+    let client = client("https://project.livekit.cloud");
+    let region = livekit_core::BaseUrl::parse("https://project-eu.livekit.cloud").unwrap();
+    let request = client
+        .build_request::<rpc::ListRooms>(
+            &Default::default(),
+            &call_context("r").with_target(&region),
+        )
+        .unwrap();
+    assert_eq!(
+        request.uri(),
+        "https://project-eu.livekit.cloud/twirp/livekit.RoomService/ListRooms"
+    );
+}

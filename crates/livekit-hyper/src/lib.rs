@@ -170,15 +170,15 @@ fn default_connector() -> Result<Connector, Error> {
     #[cfg(feature = "platform-verifier")]
     let builder = builder
         .with_provider_and_platform_verifier(provider)
-        .map_err(|error| livekit_core::ConfigError::Tls(format!("cannot set up tls: {error}")))?;
+        .map_err(|error| ConfigError::Tls(format!("cannot set up tls: {error}")))?;
     #[cfg(all(not(feature = "platform-verifier"), feature = "webpki-roots"))]
     let builder = builder
         .with_provider_and_webpki_roots(provider)
-        .map_err(|error| livekit_core::ConfigError::Tls(format!("cannot set up tls: {error}")))?;
+        .map_err(|error| ConfigError::Tls(format!("cannot set up tls: {error}")))?;
     #[cfg(all(not(feature = "platform-verifier"), not(feature = "webpki-roots")))]
     let builder = {
         let _ = provider;
-        return Err(livekit_core::ConfigError::Tls(
+        return Err(ConfigError::Tls(
             "the rustls feature needs root certificates: enable `webpki-roots` or \
              `platform-verifier`, or pass a config to HyperTransport::with_tls_config"
                 .into(),
