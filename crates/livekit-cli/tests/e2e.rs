@@ -593,6 +593,30 @@ fn participant_once(
     }
 }
 
+/// Sends `livekit data send` probes to `participant` until one arrives (see
+/// `Participant::probe_arrived`), for at most 15 s.
+fn wait_until_data_arrives(room: &str, participant: &mut Participant) {
+    let deadline = std::time::Instant::now() + EVENT_TIMEOUT;
+    for probe in 1.. {
+        let topic = format!("probe-{probe}");
+        let identity = participant.identity.clone();
+        let sent = livekit(
+            &[
+                "data", "send", room, "probe", "--to", &identity, "--topic", &topic,
+            ],
+            &[],
+        );
+        assert!(sent.status.success(), "{}", stderr(&sent));
+        if participant.probe_arrived() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no probe reached {identity} in 15 s"
+        );
+    }
+}
+
 #[test]
 #[ignore = "needs a LiveKit server: run by cargo xtask ci"]
 fn participant_and_data_commands_against_live_participants() {
@@ -667,7 +691,9 @@ fn participant_and_data_commands_against_live_participants() {
     });
 
     // `data send` to bob alone with a topic, then from a file (standard input) to everyone,
-    // byte for byte.
+    // byte for byte, once data reaches both.
+    wait_until_data_arrives(&room, &mut alice);
+    wait_until_data_arrives(&room, &mut bob);
     let sent = json(&livekit(
         &[
             "data",

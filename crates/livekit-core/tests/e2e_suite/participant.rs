@@ -117,29 +117,52 @@ impl Participant {
     /// returned. Fails the test after [`EVENT_TIMEOUT`], or when the participant exits first,
     /// with everything it reported and its log.
     fn wait_for(&mut self, what: &str, matches: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-        if let Some(index) = self.unmatched.iter().position(&matches) {
-            return self.unmatched.remove(index).unwrap();
+        match self.next_within(EVENT_TIMEOUT, what, matches) {
+            Some(event) => event,
+            None => self.fail(&format!("no {what} within {} s", EVENT_TIMEOUT.as_secs())),
         }
-        let deadline = std::time::Instant::now() + EVENT_TIMEOUT;
+    }
+
+    /// As [`wait_for`](Self::wait_for), but `None` once `timeout` passes.
+    fn next_within(
+        &mut self,
+        timeout: std::time::Duration,
+        what: &str,
+        matches: impl Fn(&serde_json::Value) -> bool,
+    ) -> Option<serde_json::Value> {
+        if let Some(index) = self.unmatched.iter().position(&matches) {
+            return self.unmatched.remove(index);
+        }
+        let deadline = std::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.events.recv_timeout(left) {
                 Ok(event) => {
                     self.history.push(event.clone());
                     if matches(&event) {
-                        return event;
+                        return Some(event);
                     }
                     self.unmatched.push_back(event);
                 }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    self.fail(&format!("no {what} within {} s", EVENT_TIMEOUT.as_secs()))
-                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return None,
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                     let status = self.child.wait().ok();
                     self.fail(&format!("it exited ({status:?}) before {what}"))
                 }
             }
         }
+    }
+
+    /// Whether a probe (a data packet with a topic `probe-*`) has arrived within 250 ms.
+    /// A participant's data channel opens a moment after it has joined, and data the server
+    /// sends before that is lost: tests that send data or RPCs first probe until one arrives.
+    fn probe_arrived(&mut self) -> bool {
+        let is_probe = |event: &serde_json::Value| {
+            event["event"] == "data"
+                && event["topic"].as_str().is_some_and(|topic| topic.starts_with("probe-"))
+        };
+        self.next_within(std::time::Duration::from_millis(250), "a probe", is_probe)
+            .is_some()
     }
 
     /// Fails the test if any event received so far `matches`.

@@ -28,6 +28,31 @@ macro_rules! participant_once {
     }};
 }
 
+/// Sends `SendData` probes to the participant until one arrives (see
+/// `Participant::probe_arrived`), for at most 15 s.
+macro_rules! wait_until_data_arrives {
+    ($api:expr, $room:expr, $participant:expr) => {{
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut probes = 0;
+        loop {
+            probes += 1;
+            call!($api.room().send_data(proto::SendDataRequest {
+                room: $room.clone(),
+                data: b"probe".to_vec(),
+                kind: proto::data_packet::Kind::Reliable as i32,
+                destination_identities: vec![$participant.identity.clone()],
+                topic: Some(format!("probe-{probes}")),
+                ..Default::default()
+            }))
+            .unwrap();
+            if $participant.probe_arrived() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no probe reached {} in 15 s", $participant.identity);
+        }
+    }};
+}
+
 fn identity_in(room: &str, identity: &str) -> proto::RoomParticipantIdentity {
     proto::RoomParticipantIdentity {
         room: room.to_owned(),
@@ -228,6 +253,8 @@ e2e_test!(send_data_reaches_exactly_the_addressed_participants {
     let room = unique("live-data");
     let mut alice = Participant::join(&room, "alice", false);
     let mut bob = Participant::join(&room, "bob", false);
+    wait_until_data_arrives!(api, room, alice);
+    wait_until_data_arrives!(api, room, bob);
     let send = |data: Vec<u8>, to: &[&str], topic: &str| proto::SendDataRequest {
         room: room.clone(),
         data,
@@ -270,6 +297,8 @@ e2e_test!(perform_rpc_calls_the_participants_method {
     let api = api();
     let room = unique("live-rpc");
     let mut alice = Participant::join(&room, "alice", false);
+    // RPC requests travel on the same data channel.
+    wait_until_data_arrives!(api, room, alice);
     let rpc = |method: &str, payload: &str, response_timeout_ms: u32| proto::PerformRpcRequest {
         room: room.clone(),
         destination_identity: "alice".into(),
