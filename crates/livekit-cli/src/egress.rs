@@ -209,6 +209,7 @@ impl OutputArgs {
                 None => streams.push(proto::StreamOutput {
                     protocol: protocol as i32,
                     urls: vec![url.clone()],
+                    ..Default::default()
                 }),
             }
         }
@@ -483,6 +484,7 @@ pub(crate) fn run_egress(connection: &Connection, command: EgressCommand) -> Res
                     egress_id: id.clone(),
                     add_output_urls: add,
                     remove_output_urls: remove,
+                    ..Default::default()
                 })
                 .map_err(|error| failure_about(&error, &format!("egress {id}")))
                 .and_then(|updated| print_egresses(connection, &[updated]));

@@ -476,6 +476,9 @@ fn duration(value: Duration) -> proto::well_known::Duration {
 }
 
 impl CallArgs {
+    // `play_dialtone` is deprecated upstream in favour of `dialtone`, but servers older than
+    // protocol v1.53 know only the former, and newer ones read it as ETSI's tone.
+    #[allow(deprecated)]
     fn to_request(&self) -> proto::CreateSipParticipantRequest {
         proto::CreateSipParticipantRequest {
             sip_trunk_id: self.trunk.clone(),
@@ -643,6 +646,8 @@ pub(crate) fn run_sip(connection: &Connection, command: SipCommand) -> Result<()
             let api = connection.api()?;
             let sip = api.sip().with_options(connection.options(None));
             with_progress(&format!("transferring {identity} to {transfer_to}"), || {
+                // As in `CallArgs::to_request`: the field every server version reads.
+                #[allow(deprecated)]
                 sip.transfer_sip_participant(proto::TransferSipParticipantRequest {
                     participant_identity: identity.clone(),
                     room_name: room.clone(),
