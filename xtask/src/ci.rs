@@ -199,6 +199,9 @@ fn test() -> Result {
     run(cargo().args([
         "test",
         "--workspace",
+        // The opt-in views are tested too.
+        "--features",
+        "livekit-core/view",
         "--lib",
         "--bins",
         "--tests",
@@ -207,7 +210,13 @@ fn test() -> Result {
 }
 
 fn doctest() -> Result {
-    run(cargo().args(["test", "--workspace", "--doc"]))
+    run(cargo().args([
+        "test",
+        "--workspace",
+        "--features",
+        "livekit-core/view",
+        "--doc",
+    ]))
 }
 
 /// The public API of each library crate is its checked-in snapshot (`cargo xtask api`).

@@ -1,21 +1,24 @@
 //! `cargo xtask codegen [--check]`: generates `crates/livekit-proto/src/generated/` from the
-//! vendored `protocol/`, with a pure-Rust pipeline (protox parses, prost-build and pbjson-build
-//! generate): nobody needs `protoc`.
+//! vendored `protocol/`, in pure Rust (protox parses the `.proto` files): nobody needs
+//! `protoc`.
 //!
-//! pbjson-build's output is patched afterwards, deterministically, where its JSON mapping falls
-//! short of what we promise (see [`patch_serde`]); the patches fail loudly if pbjson's output
-//! changes shape, so an upgrade cannot silently drop them.
+//! One generator, driven by the descriptors ([`schema`] is the model every writer reads):
+//! the types with prost's derives as the protobuf codec ([`types`]), their protojson serde
+//! impls ([`json`]), the redacting `Debug` of messages that hold credentials, the zero-copy
+//! views ([`view`]), the RPC table and the test samples. Nothing rewrites generated text.
 
 use core::fmt::Write as _;
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::PathBuf;
 
-use prost::Message as _;
 use prost_types::{DescriptorProto, FileDescriptorSet};
 
+mod json;
 mod samples;
-mod wire;
+mod schema;
+mod types;
+mod view;
 
 use crate::protocol::{ROOTS, protocol_dir};
 use crate::util::{Result, workspace_root};
@@ -115,22 +118,24 @@ pub(crate) fn generate() -> Result<Vec<(String, String)>> {
     let provenance = provenance()?;
     let header = format!("{HEADER}// From protocol/ ({provenance}).\n");
 
-    let types = prost_types(&descriptors, &secrets)?;
+    let schema = schema::Schema::new(&descriptors)?;
+    let types = types::generate(&descriptors, &schema, &secrets)?;
     let debug = redacting_debug_impls(&descriptors, &secrets)?;
-    let serde = patch_serde(&pbjson_impls(&descriptors)?)?;
+    let serde = json::generate(&schema)?;
     let rpcs = rpc_table(&descriptors)?;
-    let (encode, view) = wire::generate(&descriptors, &secrets)?;
+    let view = view::generate(&schema, &secrets)?;
     let module = "\
 /// The `livekit` protobuf package: every message and enum of the server API.
 pub mod livekit {
     include!(\"livekit.rs\");
     include!(\"livekit.debug.rs\");
-    #[cfg(feature = \"serde\")]
-    include!(\"livekit.serde.rs\");
-}
 
-/// `Encode` for every message.
-mod encode;
+    /// The protojson serde impls.
+    #[cfg(feature = \"serde\")]
+    mod json {
+        include!(\"livekit.serde.rs\");
+    }
+}
 
 /// A view type for every message.
 #[cfg(feature = \"view\")]
@@ -144,7 +149,6 @@ pub mod rpc_table;
         file("src/generated/livekit.rs", &types),
         file("src/generated/livekit.debug.rs", &debug),
         file("src/generated/livekit.serde.rs", &serde),
-        file("src/generated/encode.rs", &encode),
         file("src/generated/view.rs", &view),
         file("src/generated/mod.rs", module),
         file("src/generated/rpc_table.rs", &rpcs),
@@ -333,214 +337,6 @@ fn provenance() -> Result<String> {
         (Some(module), Some(version)) => Ok(format!("{module} {version}")),
         _ => Err(format!("{} lacks module or version", path.display())),
     }
-}
-
-/// The message and enum types of the `livekit` package, from prost-build.
-fn prost_types(descriptors: &FileDescriptorSet, secrets: &SecretFields) -> Result<String> {
-    let requests = descriptors
-        .file
-        .iter()
-        .map(|file| {
-            (
-                prost_build::Module::from_protobuf_package_name(file.package()),
-                file.clone(),
-            )
-        })
-        .collect();
-    // compile_well_known_types drops prost-build's default mapping of google.protobuf to
-    // prost-types, so that pbjson-types (which has the JSON mapping) can take its place.
-    let modules = prost_build::Config::new()
-        .compile_well_known_types()
-        .btree_map(["."])
-        .extern_path(".google.protobuf", "::pbjson_types")
-        .enable_type_names()
-        .generate(requests)
-        .map_err(|error| format!("prost-build: {error}"))?;
-    let mut livekit = None;
-    for (module, code) in modules {
-        match module.parts().collect::<Vec<_>>().as_slice() {
-            ["livekit"] => livekit = Some(code),
-            // The `logger` package only declares field options; it has no types.
-            ["logger"] => {}
-            other => {
-                return Err(format!(
-                    "prost-build generated an unexpected module {other:?}"
-                ));
-            }
-        }
-    }
-    let mut code = livekit.ok_or("prost-build generated no `livekit` module")?;
-    // Messages holding secrets get the redacting `Debug` of `livekit.debug.rs` instead of the
-    // derived one. Not through prost-build's `skip_debug`: its paths also match nested types,
-    // whose derived `Debug` we keep.
-    for message in secrets.keys() {
-        let name = message
-            .strip_prefix(".livekit.")
-            .filter(|name| !name.contains('.'))
-            .ok_or_else(|| format!("{message}: secrets in nested messages are not supported"))?;
-        let declaration = format!(
-            "\npub struct {} {{",
-            heck::ToUpperCamelCase::to_upper_camel_case(name)
-        );
-        if code.matches(&declaration).count() != 1 {
-            return Err(format!(
-                "prost-build output has no single `{}`",
-                declaration.trim()
-            ));
-        }
-        code = code.replace(
-            &declaration,
-            &format!("\n#[prost(skip_debug)]{declaration}"),
-        );
-    }
-    Ok(strip_prost_header(&code))
-}
-
-fn strip_prost_header(code: &str) -> String {
-    code.strip_prefix("// This file is @generated by prost-build.\n")
-        .unwrap_or(code)
-        .to_owned()
-}
-
-/// The serde impls of the `livekit` package, from pbjson-build, before patching.
-fn pbjson_impls(descriptors: &FileDescriptorSet) -> Result<String> {
-    let mut builder = pbjson_build::Builder::new();
-    builder
-        .register_descriptors(&descriptors.encode_to_vec())
-        .map_err(|error| format!("pbjson-build: {error}"))?
-        .btree_map(["."])
-        .extern_path(".google.protobuf", "::pbjson_types")
-        .ignore_unknown_fields()
-        .ignore_unknown_enum_variants();
-    let outputs = builder
-        .generate(&[".livekit"], |_| Ok(Vec::new()))
-        .map_err(|error| format!("pbjson-build: {error}"))?;
-    let mut code = String::new();
-    for (package, bytes) in outputs {
-        if package.to_string() != "livekit" {
-            return Err(format!(
-                "pbjson-build generated an unexpected package {package}"
-            ));
-        }
-        code.push_str(&String::from_utf8(bytes).map_err(|error| error.to_string())?);
-    }
-    Ok(code)
-}
-
-/// Deterministic fixes to pbjson-build's output, so that it keeps the promises of the crate:
-///
-/// - **Unknown enum numbers survive.** pbjson decodes an enum field through the Rust enum, so a
-///   number this version does not know would become 0, and encoding such a number fails. Every
-///   enum field goes through `crate::protojson::EnumNumber<E>` instead: it decodes a name (unknown
-///   names give 0, the default) or any `i32`, and encodes known numbers as names and unknown
-///   ones as numbers.
-/// - **`null` means unset** for every field, as proto3 JSON says; pbjson rejects `null` for
-///   scalars, repeated fields and maps.
-///
-/// - **Numbers are read directly** through `crate::protojson::Number`: pbjson's
-///   `NumberDeserialize` buffers every value and tries it as a string first, building and
-///   dropping an error for each plain number (a third of a webhook's decode time).
-///
-/// Each rewrite must match at least once, and none of the patterns it replaces may remain.
-pub(crate) fn patch_serde(code: &str) -> Result<String> {
-    const ENUM: &str = "crate::protojson::EnumNumber";
-    const TYPE: &str = r"(?P<ty>[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)*)";
-    let rewrites: [(&str, String, String); 10] = [
-        (
-            "encode enums through EnumNumber",
-            format!(
-                r#"{TYPE}::try_from\((?P<value>[^()\n]+)\)\s*\.map_err\(\|_\| serde::ser::Error::custom\(format!\("Invalid variant \{{\}}", [^\n]*?\)\)\)"#
-            ),
-            format!("Ok::<_, S::Error>({ENUM}::<$ty>::new($value))"),
-        ),
-        (
-            "decode singular enums through EnumNumber",
-            format!(r"Some\(map_\.next_value::<{TYPE}>\(\)\? as i32\)"),
-            format!("map_.next_value::<::std::option::Option<{ENUM}<$ty>>>()?.map({ENUM}::number)"),
-        ),
-        (
-            "decode repeated enums through EnumNumber",
-            format!(
-                r"Some\(map_\.next_value::<Vec<{TYPE}>>\(\)\?\.into_iter\(\)\.map\(\|x\| x as i32\)\.collect\(\)\)"
-            ),
-            format!(
-                "map_.next_value::<::std::option::Option<Vec<{ENUM}<$ty>>>>()?\
-                 .map(|values| values.into_iter().map({ENUM}::number).collect())"
-            ),
-        ),
-        (
-            "decode optional enums through EnumNumber",
-            format!(
-                r"map_\.next_value::<::std::option::Option<{TYPE}>>\(\)\?\.map\(\|x\| x as i32\)"
-            ),
-            format!("map_.next_value::<::std::option::Option<{ENUM}<$ty>>>()?.map({ENUM}::number)"),
-        ),
-        (
-            "decode oneof enums through EnumNumber",
-            format!(
-                r"map_\.next_value::<::std::option::Option<{TYPE}>>\(\)\?\.map\(\|x\| (?P<variant>[A-Za-z0-9_:]+)\(x as i32\)\)"
-            ),
-            format!(
-                "map_.next_value::<::std::option::Option<{ENUM}<$ty>>>()?.map(|x| $variant(x.number()))"
-            ),
-        ),
-        (
-            "accept null for strings, bools, messages and repeated fields",
-            r"Some\(map_\.next_value\(\)\?\)".to_owned(),
-            "map_.next_value()?".to_owned(),
-        ),
-        (
-            "accept null for numbers",
-            r"Some\(map_\.next_value::<::pbjson::private::NumberDeserialize<_>>\(\)\?\.0\)"
-                .to_owned(),
-            "map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?\
-             .map(|x| x.0)"
-                .to_owned(),
-        ),
-        (
-            "read numbers without buffering through crate::protojson::Number",
-            r"::pbjson::private::NumberDeserialize".to_owned(),
-            "crate::protojson::Number".to_owned(),
-        ),
-        (
-            "accept null for bytes",
-            r"Some\(map_\.next_value::<::pbjson::private::BytesDeserialize<_>>\(\)\?\.0\)"
-                .to_owned(),
-            "map_.next_value::<::std::option::Option<::pbjson::private::BytesDeserialize<_>>>()?\
-             .map(|x| x.0)"
-                .to_owned(),
-        ),
-        (
-            "accept null for maps",
-            r"Some\(\s*map_\.next_value::<std::collections::BTreeMap<_, _>>\(\)\?\s*\)".to_owned(),
-            "map_.next_value::<::std::option::Option<std::collections::BTreeMap<_, _>>>()?"
-                .to_owned(),
-        ),
-    ];
-    let mut code = code.to_owned();
-    for (what, pattern, replacement) in &rewrites {
-        let regex = regex::Regex::new(pattern).map_err(|error| format!("{what}: {error}"))?;
-        if !regex.is_match(&code) {
-            return Err(format!(
-                "patching pbjson output: `{what}` matched nothing; has pbjson-build changed?"
-            ));
-        }
-        code = regex.replace_all(&code, replacement.as_str()).into_owned();
-    }
-    for leftover in [
-        " as i32",
-        "Invalid variant",
-        "= Some(",
-        "NumberDeserialize",
-        "HashMap",
-    ] {
-        if code.contains(leftover) {
-            return Err(format!(
-                "patching pbjson output: `{leftover}` remains; has pbjson-build changed?"
-            ));
-        }
-    }
-    Ok(code)
 }
 
 /// The table of every RPC of the server API, as a const slice and a callback macro.

@@ -162,9 +162,9 @@ impl<A: Assemble> LiveKitApi<A> {
 
 impl<T: Transport, E: Environment> LiveKitApi<AsyncApi<T, E>> {
     /// One call of RPC `R` (a marker type of [`rpc`](crate::rpc)) that keeps the successful
-    /// response's body undecoded, to read as a [view](livekit_proto::view) whose strings
-    /// borrow from it: the cheapest way to read a large listing. Retries, timeouts and
-    /// errors are those of any call.
+    /// response's body undecoded, to read as a view (`livekit_proto::view`, feature `view`)
+    /// whose strings borrow from it: the cheapest way to read a large listing. Retries,
+    /// timeouts and errors are those of any call.
     pub async fn call_body<R: Rpc>(
         &self,
         request: R::Request,
@@ -176,9 +176,9 @@ impl<T: Transport, E: Environment> LiveKitApi<AsyncApi<T, E>> {
 
 impl<T: BlockingTransport, E: Environment> LiveKitApi<BlockingApi<T, E>> {
     /// One call of RPC `R` (a marker type of [`rpc`](crate::rpc)) that keeps the successful
-    /// response's body undecoded, to read as a [view](livekit_proto::view) whose strings
-    /// borrow from it: the cheapest way to read a large listing. Retries, timeouts and
-    /// errors are those of any call.
+    /// response's body undecoded, to read as a view (`livekit_proto::view`, feature `view`)
+    /// whose strings borrow from it: the cheapest way to read a large listing. Retries,
+    /// timeouts and errors are those of any call.
     pub fn call_body<R: Rpc>(
         &self,
         request: R::Request,

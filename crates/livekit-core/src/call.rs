@@ -286,9 +286,9 @@ impl<'c, R: Rpc> Call<'c, R> {
     pub fn finish_body(self) -> Result<ResponseBody<R>, Error> {
         match self.state {
             State::Done(Ok(Finished::Body(body))) => Ok(body),
-            State::Done(Ok(Finished::Message(message))) => Ok(ResponseBody::new(
-                livekit_proto::Encode::to_protobuf(&message),
-            )),
+            State::Done(Ok(Finished::Message(message))) => {
+                Ok(ResponseBody::new(prost::Message::encode_to_vec(&message)))
+            }
             State::Done(Err(error)) => Err(error),
             _ => Err(Self::unfinished()),
         }
@@ -299,9 +299,9 @@ impl<'c, R: Rpc> Call<'c, R> {
     }
 }
 
-/// The protobuf body of a successful call of `R`, as the server sent it: read it as a
-/// [view](livekit_proto::view) (strings borrowed from the body, nothing copied), decode it
-/// into the owned message, or keep the bytes.
+/// The protobuf body of a successful call of `R`, as the server sent it: read it as a view
+/// (`livekit_proto::view`, feature `view`: strings borrowed from the body, nothing copied),
+/// decode it into the owned message, or keep the bytes.
 ///
 /// A body that is not valid protobuf is reported when it is read, as the same
 /// [`Error::Decode`] a decoding call returns (decode errors are never retried, so keeping the
@@ -319,8 +319,12 @@ impl<R: Rpc> ResponseBody<R> {
         }
     }
 
-    /// The response as a view borrowing from this body.
-    pub fn view(&self) -> Result<<R::Response as livekit_proto::HasView>::View<'_>, Error> {
+    /// The response as a view borrowing from this body (feature `view`).
+    #[cfg(feature = "view")]
+    pub fn view(&self) -> Result<<R::Response as livekit_proto::HasView>::View<'_>, Error>
+    where
+        R::Response: livekit_proto::HasView,
+    {
         <<R::Response as livekit_proto::HasView>::View<'_> as livekit_proto::view::View<'_>>::from_protobuf(&self.body)
             .map_err(|error| self.decode_error(error.to_string()))
     }

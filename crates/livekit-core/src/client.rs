@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use livekit_auth::{AccessToken, Credentials};
-use livekit_proto::Encode as _;
+use prost::Message as _;
 
 use crate::options::RetryPolicy;
 use crate::response;
@@ -328,7 +328,7 @@ impl Client {
             let millis = remaining.as_millis().max(1);
             builder = builder.header(TWIRP_TIMEOUT_HEADER, millis.to_string());
         }
-        builder.body(request.to_protobuf()).map_err(|error| {
+        builder.body(request.encode_to_vec()).map_err(|error| {
             Error::Build(BuildError::Request {
                 rpc: descriptor.name,
                 reason: error.to_string(),
@@ -346,29 +346,33 @@ impl Client {
         response::parse::<R, B>(response, request_id)
     }
 
-    /// Like [`parse_response`](Self::parse_response), but the message is a
-    /// [view](livekit_proto::view) borrowing its strings from the response body instead of
-    /// copying them: the cheaper way to read a large listing once.
+    /// Like [`parse_response`](Self::parse_response), but the message is a view
+    /// (`livekit_proto::view`) borrowing its strings from the response body instead of
+    /// copying them: the cheaper way to read a large listing once (feature `view`).
     ///
     /// ```
     /// use livekit_auth::Credentials;
     /// use livekit_core::{Client, rpc::ListParticipants};
-    /// use livekit_proto::{Encode as _, ListParticipantsResponse, ParticipantInfo};
+    /// use livekit_proto::{ListParticipantsResponse, Message as _, ParticipantInfo};
     ///
     /// let client = Client::new("http://127.0.0.1:7880", Credentials::new("key", "secret")?)?;
     /// let listing = ListParticipantsResponse {
     ///     participants: vec![ParticipantInfo { identity: "alice".into(), ..Default::default() }],
     /// };
-    /// let response = http::Response::new(listing.to_protobuf());
+    /// let response = http::Response::new(listing.encode_to_vec());
     /// let view = client.parse_response_view::<ListParticipants, _>(&response, "")?;
     /// assert_eq!(view.participants[0].identity, "alice");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg(feature = "view")]
     pub fn parse_response_view<'b, R: Rpc, B: AsRef<[u8]>>(
         &self,
         response: &'b http::Response<B>,
         request_id: &str,
-    ) -> Result<<R::Response as livekit_proto::HasView>::View<'b>, Error> {
+    ) -> Result<<R::Response as livekit_proto::HasView>::View<'b>, Error>
+    where
+        R::Response: livekit_proto::HasView,
+    {
         response::parse_view::<R, B>(response, request_id)
     }
 }

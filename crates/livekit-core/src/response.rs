@@ -5,9 +5,6 @@ use std::time::Duration;
 
 use http::header::RETRY_AFTER;
 
-use livekit_proto::HasView;
-use livekit_proto::view::View;
-
 use crate::rpc::Rpc;
 use crate::{DecodeError, Error, ServerError, TwirpCode};
 
@@ -23,12 +20,18 @@ pub(crate) fn parse<R: Rpc, B: AsRef<[u8]>>(
     })
 }
 
+#[cfg(feature = "view")]
 pub(crate) fn parse_view<'b, R: Rpc, B: AsRef<[u8]>>(
     response: &'b http::Response<B>,
     request_id: &str,
-) -> Result<<R::Response as HasView>::View<'b>, Error> {
+) -> Result<<R::Response as livekit_proto::HasView>::View<'b>, Error>
+where
+    R::Response: livekit_proto::HasView,
+{
+    use livekit_proto::view::View as _;
     parse_with::<R, _>(response, request_id, |body| {
-        <R::Response as HasView>::View::from_protobuf(body).map_err(|error| error.to_string())
+        <R::Response as livekit_proto::HasView>::View::from_protobuf(body)
+            .map_err(|error| error.to_string())
     })
 }
 

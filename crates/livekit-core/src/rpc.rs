@@ -175,7 +175,6 @@ impl RequiredGrant {
 pub trait Rpc: sealed::Sealed + Send + Sync + 'static {
     /// The request message.
     type Request: prost::Message
-        + livekit_proto::Encode
         + std::fmt::Debug
         + Default
         + Clone
@@ -185,8 +184,6 @@ pub trait Rpc: sealed::Sealed + Send + Sync + 'static {
         + 'static;
     /// The response message.
     type Response: prost::Message
-        + livekit_proto::Encode
-        + livekit_proto::HasView
         + std::fmt::Debug
         + Default
         + Clone

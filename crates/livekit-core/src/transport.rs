@@ -355,7 +355,7 @@ api_handle!(
 
 impl<T: Transport, E: Environment> AsyncApi<T, E> {
     /// One call of `R` that keeps the successful response's body undecoded, to read as a
-    /// [view](livekit_proto::view): retries, timeouts and errors as for any call.
+    /// view (`livekit_proto::view`, feature `view`): retries, timeouts and errors as for any call.
     pub async fn call_body<R: Rpc>(
         &self,
         request: R::Request,

@@ -195,6 +195,7 @@ fn a_safe_rpc_is_retried_on_503_with_backoff_and_the_same_request_id() {
 
 /// A call that keeps its body retries as any call does, and the body reads back as the
 /// message; a body that is not protobuf is the same decode error, when it is read.
+#[cfg(feature = "view")]
 #[test]
 fn a_kept_body_is_retried_like_any_call_and_read_as_a_view() {
     let time = ScriptedTime::default();

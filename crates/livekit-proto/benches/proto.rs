@@ -1,14 +1,12 @@
 //! Throughput of the protocol types, printed as one line of JSON for `cargo xtask bench`:
 //!
 //! - `proto_list_participants_roundtrip_per_s`: protobuf encode + decode of a
-//!   `ListParticipantsResponse` with 100 participants of 2 tracks each, the fast way: the
-//!   generated [`Encode`] and a [`view`] (strings borrowed from the buffer).
-//! - `proto_list_participants_roundtrip_owned_per_s`: the same, encoded with `Encode` and
-//!   decoded into the owned (prost) type, every string copied.
+//!   `ListParticipantsResponse` with 100 participants of 2 tracks each, the fast way: prost's
+//!   `encode_to_vec` and a [`view`] (strings borrowed from the buffer).
 //! - `proto_list_participants_roundtrip_prost_per_s`: the same with prost alone
-//!   (`encode_to_vec` and `decode`), as the official crate does it.
-//! - `proto_list_participants_encode_per_s` and `..._view_decode_per_s`: the two halves of
-//!   the fast round trip.
+//!   (`encode_to_vec` and `decode`, every string copied).
+//! - `proto_list_participants_encode_per_s`, `..._view_decode_per_s` and
+//!   `..._prost_decode_per_s`: the halves.
 //! - `proto_webhook_json_decode_per_s`: protojson decode of a 1 KB `room_started` webhook event.
 //!
 //! Each figure runs batches of a fixed number of iterations until a fixed time has passed.
@@ -18,20 +16,15 @@ use core::time::Duration;
 use std::time::Instant;
 
 use livekit_proto::{
-    Encode, ListParticipantsResponse, Message as _, ParticipantInfo, TrackInfo, TrackSource,
-    TrackType, WebhookEvent, participant_info, view,
+    ListParticipantsResponse, Message as _, ParticipantInfo, TrackInfo, TrackSource, TrackType,
+    WebhookEvent, participant_info, view,
 };
 
 const MEASURE_FOR: Duration = Duration::from_secs(2);
 
 fn main() {
     let response = list_participants_response();
-    let encoded = response.to_protobuf();
-    assert_eq!(
-        encoded,
-        response.encode_to_vec(),
-        "Encode writes prost's bytes"
-    );
+    let encoded = response.encode_to_vec();
     assert_eq!(
         view::ListParticipantsResponse::from_protobuf(&encoded)
             .expect("the view decodes")
@@ -41,16 +34,10 @@ fn main() {
     );
 
     let roundtrips = per_second(100, || {
-        let bytes = black_box(&response).to_protobuf();
+        let bytes = black_box(&response).encode_to_vec();
         let decoded = view::ListParticipantsResponse::from_protobuf(black_box(bytes.as_slice()))
             .expect("encoded response decodes");
         black_box(&decoded);
-    });
-    let owned = per_second(100, || {
-        let bytes = black_box(&response).to_protobuf();
-        let decoded = ListParticipantsResponse::decode(black_box(bytes.as_slice()))
-            .expect("encoded response decodes");
-        black_box(decoded);
     });
     let prost = per_second(100, || {
         let bytes = black_box(&response).encode_to_vec();
@@ -59,12 +46,17 @@ fn main() {
         black_box(decoded);
     });
     let encodes = per_second(100, || {
-        black_box(black_box(&response).to_protobuf());
+        black_box(black_box(&response).encode_to_vec());
     });
     let view_decodes = per_second(100, || {
         let decoded = view::ListParticipantsResponse::from_protobuf(black_box(encoded.as_slice()))
             .expect("encoded response decodes");
         black_box(&decoded);
+    });
+    let prost_decodes = per_second(100, || {
+        let decoded = ListParticipantsResponse::decode(black_box(encoded.as_slice()))
+            .expect("encoded response decodes");
+        black_box(decoded);
     });
 
     let body = room_started_webhook();
@@ -81,10 +73,10 @@ fn main() {
 
     println!(
         "{{\"proto_list_participants_roundtrip_per_s\": {roundtrips:.0}, \
-         \"proto_list_participants_roundtrip_owned_per_s\": {owned:.0}, \
          \"proto_list_participants_roundtrip_prost_per_s\": {prost:.0}, \
          \"proto_list_participants_encode_per_s\": {encodes:.0}, \
          \"proto_list_participants_view_decode_per_s\": {view_decodes:.0}, \
+         \"proto_list_participants_prost_decode_per_s\": {prost_decodes:.0}, \
          \"proto_webhook_json_decode_per_s\": {decodes:.0}}}"
     );
 }

@@ -56,7 +56,8 @@ fn covers_the_server_api() {
             "SIP",
             "TransferSIPParticipant",
             "livekit.TransferSIPParticipantRequest",
-            "google.protobuf.Empty",
+            // google.protobuf.Empty until protocol v1.53.
+            "livekit.TransferSIPParticipantResponse",
         ),
         (
             "AgentDispatchService",

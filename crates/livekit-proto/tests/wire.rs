@@ -1,11 +1,10 @@
-//! The generated fast paths against prost, for every top-level message of the protocol:
-//! `Encode` writes prost's bytes, and a view decodes what prost decodes (to the same values)
-//! and refuses what prost refuses, on the full samples and on thousands of damaged copies.
+//! The views against prost, for every top-level message of the protocol: a view decodes
+//! what prost decodes (to the same values) and refuses what prost refuses, on the full samples and on thousands of damaged copies.
 
 use core::fmt::Debug;
 
 use livekit_proto::view::View as _;
-use livekit_proto::{Encode, HasView, Message, view};
+use livekit_proto::{HasView, Message, view};
 
 include!("generated/every_message.rs");
 
@@ -65,25 +64,11 @@ fn damaged(sample: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
 
 fn check<M>(name: &str, hex: &str) -> (usize, usize)
 where
-    M: Message + Encode + HasView + Default + PartialEq + Debug,
+    M: Message + HasView + Default + PartialEq + Debug,
 {
     let sample = from_hex(hex);
     let message = M::decode(sample.as_slice()).expect("the sample decodes");
-
-    let encoded = message.to_protobuf();
-    assert_eq!(
-        encoded,
-        message.encode_to_vec(),
-        "{name}: Encode differs from prost"
-    );
-    assert_eq!(
-        message.protobuf_len(),
-        message.encoded_len(),
-        "{name}: protobuf_len"
-    );
-    let mut appended = vec![0xaa];
-    message.write_protobuf(&mut appended);
-    assert_eq!(appended[1..], encoded[..], "{name}: write_protobuf appends");
+    let encoded = message.encode_to_vec();
 
     assert!(agree::<M>(name, &sample), "{name}: the sample");
     assert!(agree::<M>(name, &encoded), "{name}: our encoding");
@@ -273,7 +258,7 @@ fn views_borrow_from_the_buffer() {
         attributes: [("team".to_owned(), "blue".to_owned())].into(),
         ..Default::default()
     };
-    let bytes = info.to_protobuf();
+    let bytes = info.encode_to_vec();
     let viewed = view::ParticipantInfo::from_protobuf(&bytes).expect("decodes");
     let range = bytes.as_ptr_range();
     assert!(range.contains(&viewed.identity.as_ptr()));
@@ -290,7 +275,7 @@ fn views_redact_secrets_in_debug() {
         state: 99,
         ..Default::default()
     };
-    let bytes = info.to_protobuf();
+    let bytes = info.encode_to_vec();
     let viewed = view::ParticipantInfo::from_protobuf(&bytes).expect("decodes");
     assert_eq!(format!("{viewed:?}"), format!("{info:?}"));
 
@@ -298,7 +283,7 @@ fn views_redact_secrets_in_debug() {
         auth_password: "hunter2-sip".into(),
         ..Default::default()
     };
-    let bytes = trunk.to_protobuf();
+    let bytes = trunk.encode_to_vec();
     let viewed = view::SipOutboundTrunkInfo::from_protobuf(&bytes).expect("decodes");
     let printed = format!("{viewed:?}");
     assert!(!printed.contains("hunter2-sip"), "{printed}");

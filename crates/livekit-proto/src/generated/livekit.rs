@@ -331,7 +331,7 @@ pub struct ParticipantInfo {
     #[prost(enumeration = "client_info::Capability", repeated, tag = "21")]
     pub capabilities: ::prost::alloc::vec::Vec<i32>,
 }
-/// Nested message and enum types in `ParticipantInfo`.
+/// The types nested in [`ParticipantInfo`]: its messages, enums and oneofs.
 pub mod participant_info {
     #[derive(
         Clone,
@@ -356,10 +356,8 @@ pub mod participant_info {
         Disconnected = 3,
     }
     impl State {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Joining => "JOINING",
@@ -368,7 +366,7 @@ pub mod participant_info {
                 Self::Disconnected => "DISCONNECTED",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "JOINING" => Some(Self::Joining),
@@ -410,10 +408,8 @@ pub mod participant_info {
         Bridge = 8,
     }
     impl Kind {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Standard => "STANDARD",
@@ -425,7 +421,7 @@ pub mod participant_info {
                 Self::Bridge => "BRIDGE",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "STANDARD" => Some(Self::Standard),
@@ -461,10 +457,8 @@ pub mod participant_info {
         Simulation = 5,
     }
     impl KindDetail {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::CloudAgent => "CLOUD_AGENT",
@@ -475,7 +469,7 @@ pub mod participant_info {
                 Self::Simulation => "SIMULATION",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "CLOUD_AGENT" => Some(Self::CloudAgent),
@@ -501,7 +495,7 @@ impl ::prost::Name for ParticipantInfo {
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Encryption {}
-/// Nested message and enum types in `Encryption`.
+/// The types nested in [`Encryption`]: its messages, enums and oneofs.
 pub mod encryption {
     #[derive(
         Clone,
@@ -521,10 +515,8 @@ pub mod encryption {
         Custom = 2,
     }
     impl Type {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::None => "NONE",
@@ -532,7 +524,7 @@ pub mod encryption {
                 Self::Custom => "CUSTOM",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "NONE" => Some(Self::None),
@@ -692,7 +684,7 @@ pub struct DataTrackFrameEncoding {
     #[prost(oneof = "data_track_frame_encoding::Value", tags = "1, 2")]
     pub value: ::core::option::Option<data_track_frame_encoding::Value>,
 }
-/// Nested message and enum types in `DataTrackFrameEncoding`.
+/// The types nested in [`DataTrackFrameEncoding`]: its messages, enums and oneofs.
 pub mod data_track_frame_encoding {
     /// Well-known encoding for frame payloads.
     ///
@@ -728,10 +720,8 @@ pub mod data_track_frame_encoding {
         Json = 7,
     }
     impl WellKnownFrameEncoding {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Unspecified => "WELL_KNOWN_FRAME_ENCODING_UNSPECIFIED",
@@ -744,7 +734,7 @@ pub mod data_track_frame_encoding {
                 Self::Json => "WELL_KNOWN_FRAME_ENCODING_JSON",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "WELL_KNOWN_FRAME_ENCODING_UNSPECIFIED" => Some(Self::Unspecified),
@@ -785,7 +775,7 @@ pub struct DataTrackSchemaEncoding {
     #[prost(oneof = "data_track_schema_encoding::Value", tags = "1, 2")]
     pub value: ::core::option::Option<data_track_schema_encoding::Value>,
 }
-/// Nested message and enum types in `DataTrackSchemaEncoding`.
+/// The types nested in [`DataTrackSchemaEncoding`]: its messages, enums and oneofs.
 pub mod data_track_schema_encoding {
     /// Well-known encoding for schema definition.
     ///
@@ -821,10 +811,8 @@ pub mod data_track_schema_encoding {
         JsonSchema = 7,
     }
     impl WellKnownSchemaEncoding {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Unspecified => "WELL_KNOWN_SCHEMA_ENCODING_UNSPECIFIED",
@@ -837,7 +825,7 @@ pub mod data_track_schema_encoding {
                 Self::JsonSchema => "WELL_KNOWN_SCHEMA_ENCODING_JSON_SCHEMA",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "WELL_KNOWN_SCHEMA_ENCODING_UNSPECIFIED" => Some(Self::Unspecified),
@@ -915,7 +903,7 @@ pub struct VideoLayer {
     #[prost(uint32, tag = "8")]
     pub repair_ssrc: u32,
 }
-/// Nested message and enum types in `VideoLayer`.
+/// The types nested in [`VideoLayer`]: its messages, enums and oneofs.
 pub mod video_layer {
     #[derive(
         Clone,
@@ -936,10 +924,8 @@ pub mod video_layer {
         OneSpatialLayerPerStreamIncompleteRtcpSr = 3,
     }
     impl Mode {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Unused => "MODE_UNUSED",
@@ -952,7 +938,7 @@ pub mod video_layer {
                 }
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "MODE_UNUSED" => Some(Self::Unused),
@@ -1002,7 +988,7 @@ pub struct DataPacket {
     )]
     pub value: ::core::option::Option<data_packet::Value>,
 }
-/// Nested message and enum types in `DataPacket`.
+/// The types nested in [`DataPacket`]: its messages, enums and oneofs.
 pub mod data_packet {
     #[derive(
         Clone,
@@ -1021,17 +1007,15 @@ pub mod data_packet {
         Lossy = 1,
     }
     impl Kind {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Reliable => "RELIABLE",
                 Self::Lossy => "LOSSY",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "RELIABLE" => Some(Self::Reliable),
@@ -1103,6 +1087,7 @@ impl ::prost::Name for EncryptedPacket {
         "/livekit.EncryptedPacket".into()
     }
 }
+/// Deprecated in the protocol.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ActiveSpeakerUpdate {
     #[prost(message, repeated, tag = "1")]
@@ -1323,7 +1308,7 @@ pub struct RpcResponse {
     #[prost(oneof = "rpc_response::Value", tags = "2, 3, 4")]
     pub value: ::core::option::Option<rpc_response::Value>,
 }
-/// Nested message and enum types in `RpcResponse`.
+/// The types nested in [`RpcResponse`]: its messages, enums and oneofs.
 pub mod rpc_response {
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum Value {
@@ -1332,7 +1317,7 @@ pub mod rpc_response {
         #[prost(message, tag = "3")]
         Error(super::RpcError),
         /// Compressed payload data. When set, this field is used instead of `payload`.
-        #[prost(bytes, tag = "4")]
+        #[prost(bytes = "vec", tag = "4")]
         CompressedPayload(::prost::alloc::vec::Vec<u8>),
     }
 }
@@ -1419,7 +1404,7 @@ pub struct ClientInfo {
     #[prost(enumeration = "client_info::Capability", repeated, tag = "13")]
     pub capabilities: ::prost::alloc::vec::Vec<i32>,
 }
-/// Nested message and enum types in `ClientInfo`.
+/// The types nested in [`ClientInfo`]: its messages, enums and oneofs.
 pub mod client_info {
     #[derive(
         Clone,
@@ -1452,10 +1437,8 @@ pub mod client_info {
         Dotnet = 15,
     }
     impl Sdk {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Unknown => "UNKNOWN",
@@ -1476,7 +1459,7 @@ pub mod client_info {
                 Self::Dotnet => "DOTNET",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "UNKNOWN" => Some(Self::Unknown),
@@ -1521,10 +1504,8 @@ pub mod client_info {
         CapCompressionDeflateRaw = 2,
     }
     impl Capability {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::CapUnused => "CAP_UNUSED",
@@ -1532,7 +1513,7 @@ pub mod client_info {
                 Self::CapCompressionDeflateRaw => "CAP_COMPRESSION_DEFLATE_RAW",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "CAP_UNUSED" => Some(Self::CapUnused),
@@ -1572,7 +1553,7 @@ impl ::prost::Name for TimedVersion {
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DataStream {}
-/// Nested message and enum types in `DataStream`.
+/// The types nested in [`DataStream`]: its messages, enums and oneofs.
 pub mod data_stream {
     /// header properties specific to text streams
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1636,7 +1617,7 @@ pub mod data_stream {
         /// only populated for finite streams, if it's a stream of unknown size this stays empty
         #[prost(uint64, optional, tag = "5")]
         pub total_length: ::core::option::Option<u64>,
-        /// this is set on the DataPacket
+        ///  this is set on the DataPacket
         #[deprecated]
         #[prost(enumeration = "super::encryption::Type", tag = "7")]
         pub encryption_type: i32,
@@ -1657,7 +1638,7 @@ pub mod data_stream {
         #[prost(oneof = "header::ContentHeader", tags = "9, 10")]
         pub content_header: ::core::option::Option<header::ContentHeader>,
     }
-    /// Nested message and enum types in `Header`.
+    /// The types nested in [`Header`]: its messages, enums and oneofs.
     pub mod header {
         /// oneof to choose between specific header types
         #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
@@ -1751,10 +1732,8 @@ pub mod data_stream {
         Reaction = 3,
     }
     impl OperationType {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Create => "CREATE",
@@ -1763,7 +1742,7 @@ pub mod data_stream {
                 Self::Reaction => "REACTION",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "CREATE" => Some(Self::Create),
@@ -1796,17 +1775,15 @@ pub mod data_stream {
         DeflateRaw = 1,
     }
     impl CompressionType {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::None => "NONE",
                 Self::DeflateRaw => "DEFLATE_RAW",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "NONE" => Some(Self::None),
@@ -1872,10 +1849,8 @@ pub enum AudioCodec {
     AcMp3 = 3,
 }
 impl AudioCodec {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::DefaultAc => "DEFAULT_AC",
@@ -1884,7 +1859,7 @@ impl AudioCodec {
             Self::AcMp3 => "AC_MP3",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "DEFAULT_AC" => Some(Self::DefaultAc),
@@ -1905,10 +1880,8 @@ pub enum VideoCodec {
     Vp8 = 4,
 }
 impl VideoCodec {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::DefaultVc => "DEFAULT_VC",
@@ -1918,7 +1891,7 @@ impl VideoCodec {
             Self::Vp8 => "VP8",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "DEFAULT_VC" => Some(Self::DefaultVc),
@@ -1937,17 +1910,15 @@ pub enum ImageCodec {
     IcJpeg = 1,
 }
 impl ImageCodec {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::IcDefault => "IC_DEFAULT",
             Self::IcJpeg => "IC_JPEG",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "IC_DEFAULT" => Some(Self::IcDefault),
@@ -1969,10 +1940,8 @@ pub enum BackupCodecPolicy {
     Regression = 2,
 }
 impl BackupCodecPolicy {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::PreferRegression => "PREFER_REGRESSION",
@@ -1980,7 +1949,7 @@ impl BackupCodecPolicy {
             Self::Regression => "REGRESSION",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "PREFER_REGRESSION" => Some(Self::PreferRegression),
@@ -1998,10 +1967,8 @@ pub enum TrackType {
     Data = 2,
 }
 impl TrackType {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Audio => "AUDIO",
@@ -2009,7 +1976,7 @@ impl TrackType {
             Self::Data => "DATA",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "AUDIO" => Some(Self::Audio),
@@ -2029,10 +1996,8 @@ pub enum TrackSource {
     ScreenShareAudio = 4,
 }
 impl TrackSource {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Unknown => "UNKNOWN",
@@ -2042,7 +2007,7 @@ impl TrackSource {
             Self::ScreenShareAudio => "SCREEN_SHARE_AUDIO",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "UNKNOWN" => Some(Self::Unknown),
@@ -2063,10 +2028,8 @@ pub enum VideoQuality {
     Off = 3,
 }
 impl VideoQuality {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Low => "LOW",
@@ -2075,7 +2038,7 @@ impl VideoQuality {
             Self::Off => "OFF",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "LOW" => Some(Self::Low),
@@ -2124,10 +2087,8 @@ pub enum DisconnectReason {
     AgentError = 16,
 }
 impl DisconnectReason {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::UnknownReason => "UNKNOWN_REASON",
@@ -2149,7 +2110,7 @@ impl DisconnectReason {
             Self::AgentError => "AGENT_ERROR",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "UNKNOWN_REASON" => Some(Self::UnknownReason),
@@ -2190,10 +2151,8 @@ pub enum RoomEndReason {
     RoomEndOpenFailed = 5,
 }
 impl RoomEndReason {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::RoomEndUnknown => "ROOM_END_UNKNOWN",
@@ -2204,7 +2163,7 @@ impl RoomEndReason {
             Self::RoomEndOpenFailed => "ROOM_END_OPEN_FAILED",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "ROOM_END_UNKNOWN" => Some(Self::RoomEndUnknown),
@@ -2230,10 +2189,8 @@ pub enum AudioTrackFeature {
     TfPreconnectBuffer = 6,
 }
 impl AudioTrackFeature {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::TfStereo => "TF_STEREO",
@@ -2245,7 +2202,7 @@ impl AudioTrackFeature {
             Self::TfPreconnectBuffer => "TF_PRECONNECT_BUFFER",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "TF_STEREO" => Some(Self::TfStereo),
@@ -2267,10 +2224,8 @@ pub enum PacketTrailerFeature {
     PtfUserData = 2,
 }
 impl PacketTrailerFeature {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::PtfUserTimestamp => "PTF_USER_TIMESTAMP",
@@ -2278,7 +2233,7 @@ impl PacketTrailerFeature {
             Self::PtfUserData => "PTF_USER_DATA",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "PTF_USER_TIMESTAMP" => Some(Self::PtfUserTimestamp),
@@ -2307,7 +2262,7 @@ pub struct StartEgressRequest {
     #[prost(oneof = "start_egress_request::Encoding", tags = "5, 6")]
     pub encoding: ::core::option::Option<start_egress_request::Encoding>,
 }
-/// Nested message and enum types in `StartEgressRequest`.
+/// The types nested in [`StartEgressRequest`]: its messages, enums and oneofs.
 pub mod start_egress_request {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Source {
@@ -2393,7 +2348,7 @@ pub struct MediaSource {
     #[prost(oneof = "media_source::Video", tags = "1, 2, 5")]
     pub video: ::core::option::Option<media_source::Video>,
 }
-/// Nested message and enum types in `MediaSource`.
+/// The types nested in [`MediaSource`]: its messages, enums and oneofs.
 pub mod media_source {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Video {
@@ -2461,7 +2416,7 @@ pub struct VideoSelector {
     #[prost(oneof = "video_selector::Match", tags = "1, 2")]
     pub r#match: ::core::option::Option<video_selector::Match>,
 }
-/// Nested message and enum types in `VideoSelector`.
+/// The types nested in [`VideoSelector`]: its messages, enums and oneofs.
 pub mod video_selector {
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum Match {
@@ -2514,7 +2469,7 @@ pub struct AudioRoute {
     #[prost(oneof = "audio_route::Match", tags = "1, 2, 3")]
     pub r#match: ::core::option::Option<audio_route::Match>,
 }
-/// Nested message and enum types in `AudioRoute`.
+/// The types nested in [`AudioRoute`]: its messages, enums and oneofs.
 pub mod audio_route {
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum Match {
@@ -2564,7 +2519,7 @@ pub struct DataSelector {
     #[prost(oneof = "data_selector::Match", tags = "1, 2")]
     pub r#match: ::core::option::Option<data_selector::Match>,
 }
-/// Nested message and enum types in `DataSelector`.
+/// The types nested in [`DataSelector`]: its messages, enums and oneofs.
 pub mod data_selector {
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum Match {
@@ -2645,7 +2600,7 @@ pub struct Output {
     #[prost(oneof = "output::Config", tags = "1, 2, 3, 4")]
     pub config: ::core::option::Option<output::Config>,
 }
-/// Nested message and enum types in `Output`.
+/// The types nested in [`Output`]: its messages, enums and oneofs.
 pub mod output {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Config {
@@ -2760,7 +2715,7 @@ pub struct SegmentedFileOutput {
     #[prost(oneof = "segmented_file_output::Output", tags = "5, 6, 7, 9")]
     pub output: ::core::option::Option<segmented_file_output::Output>,
 }
-/// Nested message and enum types in `SegmentedFileOutput`.
+/// The types nested in [`SegmentedFileOutput`]: its messages, enums and oneofs.
 pub mod segmented_file_output {
     /// TODO: deprecate
     #[derive(Clone, PartialEq, ::prost::Oneof)]
@@ -2813,7 +2768,7 @@ pub struct ImageOutput {
     #[prost(oneof = "image_output::Output", tags = "8, 9, 10, 11")]
     pub output: ::core::option::Option<image_output::Output>,
 }
-/// Nested message and enum types in `ImageOutput`.
+/// The types nested in [`ImageOutput`]: its messages, enums and oneofs.
 pub mod image_output {
     /// TODO: deprecate
     #[derive(Clone, PartialEq, ::prost::Oneof)]
@@ -2843,7 +2798,7 @@ pub struct StorageConfig {
     #[prost(oneof = "storage_config::Provider", tags = "1, 2, 3, 4")]
     pub provider: ::core::option::Option<storage_config::Provider>,
 }
-/// Nested message and enum types in `StorageConfig`.
+/// The types nested in [`StorageConfig`]: its messages, enums and oneofs.
 pub mod storage_config {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Provider {
@@ -3100,7 +3055,7 @@ pub struct EgressInfo {
     #[prost(oneof = "egress_info::Result", tags = "7, 8, 12")]
     pub result: ::core::option::Option<egress_info::Result>,
 }
-/// Nested message and enum types in `EgressInfo`.
+/// The types nested in [`EgressInfo`]: its messages, enums and oneofs.
 pub mod egress_info {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Request {
@@ -3166,7 +3121,7 @@ pub struct StreamInfo {
     #[prost(string, tag = "9")]
     pub id: ::prost::alloc::string::String,
 }
-/// Nested message and enum types in `StreamInfo`.
+/// The types nested in [`StreamInfo`]: its messages, enums and oneofs.
 pub mod stream_info {
     #[derive(
         Clone,
@@ -3186,10 +3141,8 @@ pub mod stream_info {
         Failed = 2,
     }
     impl Status {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Active => "ACTIVE",
@@ -3197,7 +3150,7 @@ pub mod stream_info {
                 Self::Failed => "FAILED",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "ACTIVE" => Some(Self::Active),
@@ -3304,7 +3257,7 @@ pub struct AutoParticipantEgress {
     #[prost(oneof = "auto_participant_egress::Options", tags = "1, 2")]
     pub options: ::core::option::Option<auto_participant_egress::Options>,
 }
-/// Nested message and enum types in `AutoParticipantEgress`.
+/// The types nested in [`AutoParticipantEgress`]: its messages, enums and oneofs.
 pub mod auto_participant_egress {
     #[derive(Clone, Copy, PartialEq, ::prost::Oneof)]
     pub enum Options {
@@ -3337,7 +3290,7 @@ pub struct AutoTrackEgress {
     #[prost(oneof = "auto_track_egress::Output", tags = "2, 3, 4, 6")]
     pub output: ::core::option::Option<auto_track_egress::Output>,
 }
-/// Nested message and enum types in `AutoTrackEgress`.
+/// The types nested in [`AutoTrackEgress`]: its messages, enums and oneofs.
 pub mod auto_track_egress {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Output {
@@ -3380,7 +3333,7 @@ pub struct ExportReplayRequest {
     #[prost(oneof = "export_replay_request::Encoding", tags = "7, 8")]
     pub encoding: ::core::option::Option<export_replay_request::Encoding>,
 }
-/// Nested message and enum types in `ExportReplayRequest`.
+/// The types nested in [`ExportReplayRequest`]: its messages, enums and oneofs.
 pub mod export_replay_request {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Source {
@@ -3438,7 +3391,7 @@ pub struct RoomCompositeEgressRequest {
     #[prost(oneof = "room_composite_egress_request::Options", tags = "8, 9")]
     pub options: ::core::option::Option<room_composite_egress_request::Options>,
 }
-/// Nested message and enum types in `RoomCompositeEgressRequest`.
+/// The types nested in [`RoomCompositeEgressRequest`]: its messages, enums and oneofs.
 pub mod room_composite_egress_request {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Output {
@@ -3495,7 +3448,7 @@ pub struct WebEgressRequest {
     #[prost(oneof = "web_egress_request::Options", tags = "7, 8")]
     pub options: ::core::option::Option<web_egress_request::Options>,
 }
-/// Nested message and enum types in `WebEgressRequest`.
+/// The types nested in [`WebEgressRequest`]: its messages, enums and oneofs.
 pub mod web_egress_request {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Output {
@@ -3548,7 +3501,7 @@ pub struct ParticipantEgressRequest {
     #[prost(oneof = "participant_egress_request::Options", tags = "4, 5")]
     pub options: ::core::option::Option<participant_egress_request::Options>,
 }
-/// Nested message and enum types in `ParticipantEgressRequest`.
+/// The types nested in [`ParticipantEgressRequest`]: its messages, enums and oneofs.
 pub mod participant_egress_request {
     #[derive(Clone, Copy, PartialEq, ::prost::Oneof)]
     pub enum Options {
@@ -3591,7 +3544,7 @@ pub struct TrackCompositeEgressRequest {
     #[prost(oneof = "track_composite_egress_request::Options", tags = "6, 7")]
     pub options: ::core::option::Option<track_composite_egress_request::Options>,
 }
-/// Nested message and enum types in `TrackCompositeEgressRequest`.
+/// The types nested in [`TrackCompositeEgressRequest`]: its messages, enums and oneofs.
 pub mod track_composite_egress_request {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Output {
@@ -3634,7 +3587,7 @@ pub struct TrackEgressRequest {
     #[prost(oneof = "track_egress_request::Output", tags = "3, 4")]
     pub output: ::core::option::Option<track_egress_request::Output>,
 }
-/// Nested message and enum types in `TrackEgressRequest`.
+/// The types nested in [`TrackEgressRequest`]: its messages, enums and oneofs.
 pub mod track_egress_request {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Output {
@@ -3663,7 +3616,7 @@ pub struct DirectFileOutput {
     #[prost(oneof = "direct_file_output::Output", tags = "2, 3, 4, 6")]
     pub output: ::core::option::Option<direct_file_output::Output>,
 }
-/// Nested message and enum types in `DirectFileOutput`.
+/// The types nested in [`DirectFileOutput`]: its messages, enums and oneofs.
 pub mod direct_file_output {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Output {
@@ -3698,7 +3651,7 @@ pub struct EncodedFileOutput {
     #[prost(oneof = "encoded_file_output::Output", tags = "3, 4, 5, 7")]
     pub output: ::core::option::Option<encoded_file_output::Output>,
 }
-/// Nested message and enum types in `EncodedFileOutput`.
+/// The types nested in [`EncodedFileOutput`]: its messages, enums and oneofs.
 pub mod encoded_file_output {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Output {
@@ -3783,10 +3736,8 @@ pub enum AudioChannel {
     Right = 2,
 }
 impl AudioChannel {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Both => "AUDIO_CHANNEL_BOTH",
@@ -3794,7 +3745,7 @@ impl AudioChannel {
             Self::Right => "AUDIO_CHANNEL_RIGHT",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "AUDIO_CHANNEL_BOTH" => Some(Self::Both),
@@ -3807,17 +3758,17 @@ impl AudioChannel {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
 pub enum EncodingOptionsPreset {
-    /// 1280x720, 30fps, 3000kpbs, H.264_MAIN / OPUS
+    ///  1280x720, 30fps, 3000kpbs, H.264_MAIN / OPUS
     H264720p30 = 0,
-    /// 1280x720, 60fps, 4500kbps, H.264_MAIN / OPUS
+    ///  1280x720, 60fps, 4500kbps, H.264_MAIN / OPUS
     H264720p60 = 1,
     /// 1920x1080, 30fps, 4500kbps, H.264_MAIN / OPUS
     H2641080p30 = 2,
     /// 1920x1080, 60fps, 6000kbps, H.264_MAIN / OPUS
     H2641080p60 = 3,
-    /// 720x1280, 30fps, 3000kpbs, H.264_MAIN / OPUS
+    ///  720x1280, 30fps, 3000kpbs, H.264_MAIN / OPUS
     PortraitH264720p30 = 4,
-    /// 720x1280, 60fps, 4500kbps, H.264_MAIN / OPUS
+    ///  720x1280, 60fps, 4500kbps, H.264_MAIN / OPUS
     PortraitH264720p60 = 5,
     /// 1080x1920, 30fps, 4500kbps, H.264_MAIN / OPUS
     PortraitH2641080p30 = 6,
@@ -3827,10 +3778,8 @@ pub enum EncodingOptionsPreset {
     Passthrough = 8,
 }
 impl EncodingOptionsPreset {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::H264720p30 => "H264_720P_30",
@@ -3844,7 +3793,7 @@ impl EncodingOptionsPreset {
             Self::Passthrough => "PASSTHROUGH",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "H264_720P_30" => Some(Self::H264720p30),
@@ -3872,10 +3821,8 @@ pub enum EncodedFileType {
     Mcap = 4,
 }
 impl EncodedFileType {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::DefaultFiletype => "DEFAULT_FILETYPE",
@@ -3885,7 +3832,7 @@ impl EncodedFileType {
             Self::Mcap => "MCAP",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "DEFAULT_FILETYPE" => Some(Self::DefaultFiletype),
@@ -3907,10 +3854,8 @@ pub enum StreamProtocol {
     Websocket = 3,
 }
 impl StreamProtocol {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::DefaultProtocol => "DEFAULT_PROTOCOL",
@@ -3919,7 +3864,7 @@ impl StreamProtocol {
             Self::Websocket => "WEBSOCKET",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "DEFAULT_PROTOCOL" => Some(Self::DefaultProtocol),
@@ -3940,10 +3885,8 @@ pub enum SegmentedFileProtocol {
     HlsFmp4Protocol = 2,
 }
 impl SegmentedFileProtocol {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::DefaultSegmentedFileProtocol => "DEFAULT_SEGMENTED_FILE_PROTOCOL",
@@ -3951,7 +3894,7 @@ impl SegmentedFileProtocol {
             Self::HlsFmp4Protocol => "HLS_FMP4_PROTOCOL",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "DEFAULT_SEGMENTED_FILE_PROTOCOL" => Some(Self::DefaultSegmentedFileProtocol),
@@ -3968,17 +3911,15 @@ pub enum SegmentedFileSuffix {
     Timestamp = 1,
 }
 impl SegmentedFileSuffix {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Index => "INDEX",
             Self::Timestamp => "TIMESTAMP",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "INDEX" => Some(Self::Index),
@@ -3996,10 +3937,8 @@ pub enum ImageFileSuffix {
     ImageSuffixNoneOverwrite = 2,
 }
 impl ImageFileSuffix {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::ImageSuffixIndex => "IMAGE_SUFFIX_INDEX",
@@ -4007,7 +3946,7 @@ impl ImageFileSuffix {
             Self::ImageSuffixNoneOverwrite => "IMAGE_SUFFIX_NONE_OVERWRITE",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "IMAGE_SUFFIX_INDEX" => Some(Self::ImageSuffixIndex),
@@ -4024,17 +3963,15 @@ pub enum EgressSourceType {
     Sdk = 1,
 }
 impl EgressSourceType {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Web => "EGRESS_SOURCE_TYPE_WEB",
             Self::Sdk => "EGRESS_SOURCE_TYPE_SDK",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "EGRESS_SOURCE_TYPE_WEB" => Some(Self::Web),
@@ -4055,10 +3992,8 @@ pub enum EgressStatus {
     EgressLimitReached = 6,
 }
 impl EgressStatus {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::EgressStarting => "EGRESS_STARTING",
@@ -4070,7 +4005,7 @@ impl EgressStatus {
             Self::EgressLimitReached => "EGRESS_LIMIT_REACHED",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "EGRESS_STARTING" => Some(Self::EgressStarting),
@@ -4092,10 +4027,8 @@ pub enum AudioMixing {
     DualChannelAlternate = 2,
 }
 impl AudioMixing {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::DefaultMixing => "DEFAULT_MIXING",
@@ -4103,7 +4036,7 @@ impl AudioMixing {
             Self::DualChannelAlternate => "DUAL_CHANNEL_ALTERNATE",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "DEFAULT_MIXING" => Some(Self::DefaultMixing),
@@ -4148,7 +4081,7 @@ pub struct Job {
     /// when the server created the job, in Unix nanoseconds
     #[prost(int64, tag = "14")]
     pub created_at: i64,
-    /// The agent thread (an AT\_ id, see agent/livekit_agent_thread.proto) the dispatched job's
+    /// The agent thread (an AT_ id, see agent/livekit_agent_thread.proto) the dispatched job's
     /// call reads and writes. Empty means the call keeps no durable thread.
     #[prost(string, tag = "15")]
     pub thread_id: ::prost::alloc::string::String,
@@ -4223,10 +4156,8 @@ pub enum JobType {
     JtParticipant = 2,
 }
 impl JobType {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::JtRoom => "JT_ROOM",
@@ -4234,7 +4165,7 @@ impl JobType {
             Self::JtParticipant => "JT_PARTICIPANT",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "JT_ROOM" => Some(Self::JtRoom),
@@ -4255,10 +4186,8 @@ pub enum JobStatus {
     JsCancelled = 4,
 }
 impl JobStatus {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::JsPending => "JS_PENDING",
@@ -4268,7 +4197,7 @@ impl JobStatus {
             Self::JsCancelled => "JS_CANCELLED",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "JS_PENDING" => Some(Self::JsPending),
@@ -4294,10 +4223,8 @@ pub enum JobStateReason {
     JsrRetrying = 4,
 }
 impl JobStateReason {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::JsrUnspecified => "JSR_UNSPECIFIED",
@@ -4307,7 +4234,7 @@ impl JobStateReason {
             Self::JsrRetrying => "JSR_RETRYING",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "JSR_UNSPECIFIED" => Some(Self::JsrUnspecified),
@@ -4337,7 +4264,7 @@ pub struct CreateAgentDispatchRequest {
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// The agent thread (an AT\_ id, see agent/livekit_agent_thread.proto) the dispatched job's
+    /// The agent thread (an AT_ id, see agent/livekit_agent_thread.proto) the dispatched job's
     /// call reads and writes. Empty means the call keeps no durable thread.
     #[prost(string, tag = "7")]
     pub thread_id: ::prost::alloc::string::String,
@@ -4368,7 +4295,7 @@ pub struct RoomAgentDispatch {
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// The agent thread (an AT\_ id, see agent/livekit_agent_thread.proto) the dispatched job's
+    /// The agent thread (an AT_ id, see agent/livekit_agent_thread.proto) the dispatched job's
     /// call reads and writes. Empty means the call keeps no durable thread.
     #[prost(string, tag = "6")]
     pub thread_id: ::prost::alloc::string::String,
@@ -4456,7 +4383,7 @@ pub struct AgentDispatch {
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// The agent thread (an AT\_ id, see agent/livekit_agent_thread.proto) the dispatched job's
+    /// The agent thread (an AT_ id, see agent/livekit_agent_thread.proto) the dispatched job's
     /// call reads and writes. Empty means the call keeps no durable thread.
     #[prost(string, tag = "9")]
     pub thread_id: ::prost::alloc::string::String,
@@ -4503,17 +4430,15 @@ pub enum JobRestartPolicy {
     JrpNever = 1,
 }
 impl JobRestartPolicy {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::JrpOnFailure => "JRP_ON_FAILURE",
             Self::JrpNever => "JRP_NEVER",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "JRP_ON_FAILURE" => Some(Self::JrpOnFailure),
@@ -4535,10 +4460,8 @@ pub enum AgentDispatchTrigger {
     AdtDispatchApi = 3,
 }
 impl AgentDispatchTrigger {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::AdtUnspecified => "ADT_UNSPECIFIED",
@@ -4547,7 +4470,7 @@ impl AgentDispatchTrigger {
             Self::AdtDispatchApi => "ADT_DISPATCH_API",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "ADT_UNSPECIFIED" => Some(Self::AdtUnspecified),
@@ -5128,7 +5051,7 @@ pub struct CreateIngressRequest {
     #[deprecated]
     #[prost(bool, tag = "8")]
     pub bypass_transcoding: bool,
-    /// Whether to transcode the ingested media. Only WHIP supports disabling transcoding currently. WHIP will default to transcoding disabled. Replaces \`bypass_transcoding.
+    /// Whether to transcode the ingested media. Only WHIP supports disabling transcoding currently. WHIP will default to transcoding disabled. Replaces `bypass_transcoding.
     #[prost(bool, optional, tag = "11")]
     pub enable_transcoding: ::core::option::Option<bool>,
     #[prost(message, optional, tag = "6")]
@@ -5158,7 +5081,7 @@ pub struct IngressAudioOptions {
     #[prost(oneof = "ingress_audio_options::EncodingOptions", tags = "3, 4")]
     pub encoding_options: ::core::option::Option<ingress_audio_options::EncodingOptions>,
 }
-/// Nested message and enum types in `IngressAudioOptions`.
+/// The types nested in [`IngressAudioOptions`]: its messages, enums and oneofs.
 pub mod ingress_audio_options {
     #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum EncodingOptions {
@@ -5187,7 +5110,7 @@ pub struct IngressVideoOptions {
     #[prost(oneof = "ingress_video_options::EncodingOptions", tags = "3, 4")]
     pub encoding_options: ::core::option::Option<ingress_video_options::EncodingOptions>,
 }
-/// Nested message and enum types in `IngressVideoOptions`.
+/// The types nested in [`IngressVideoOptions`]: its messages, enums and oneofs.
 pub mod ingress_video_options {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum EncodingOptions {
@@ -5328,7 +5251,7 @@ pub struct IngressState {
     #[prost(message, repeated, tag = "6")]
     pub tracks: ::prost::alloc::vec::Vec<TrackInfo>,
 }
-/// Nested message and enum types in `IngressState`.
+/// The types nested in [`IngressState`]: its messages, enums and oneofs.
 pub mod ingress_state {
     #[derive(
         Clone,
@@ -5350,10 +5273,8 @@ pub mod ingress_state {
         EndpointComplete = 4,
     }
     impl Status {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::EndpointInactive => "ENDPOINT_INACTIVE",
@@ -5363,7 +5284,7 @@ pub mod ingress_state {
                 Self::EndpointComplete => "ENDPOINT_COMPLETE",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "ENDPOINT_INACTIVE" => Some(Self::EndpointInactive),
@@ -5532,10 +5453,8 @@ pub enum IngressInput {
     UrlInput = 2,
 }
 impl IngressInput {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::RtmpInput => "RTMP_INPUT",
@@ -5543,7 +5462,7 @@ impl IngressInput {
             Self::UrlInput => "URL_INPUT",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "RTMP_INPUT" => Some(Self::RtmpInput),
@@ -5562,17 +5481,15 @@ pub enum IngressAudioEncodingPreset {
     OpusMono64kbs = 1,
 }
 impl IngressAudioEncodingPreset {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::OpusStereo96kbps => "OPUS_STEREO_96KBPS",
             Self::OpusMono64kbs => "OPUS_MONO_64KBS",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "OPUS_STEREO_96KBPS" => Some(Self::OpusStereo96kbps),
@@ -5588,7 +5505,7 @@ pub enum IngressVideoEncodingPreset {
     H264720p30fps3Layers = 0,
     /// 1980x1080, 30fps, 3500kbps main layer, 3 layers total
     H2641080p30fps3Layers = 1,
-    /// 960x540,  25fps, 1000kbps  main layer, 2 layers total
+    ///  960x540,  25fps, 1000kbps  main layer, 2 layers total
     H264540p25fps2Layers = 2,
     /// 1280x720,  30fps, 1900kbps, no simulcast
     H264720p30fps1Layer = 3,
@@ -5598,7 +5515,7 @@ pub enum IngressVideoEncodingPreset {
     H264720p30fps3LayersHighMotion = 5,
     /// 1980x1080, 30fps, 4500kbps main layer, 3 layers total, higher bitrate for high motion, harder to encode content
     H2641080p30fps3LayersHighMotion = 6,
-    /// 960x540,  25fps, 1300kbps  main layer, 2 layers total, higher bitrate for high motion, harder to encode content
+    ///  960x540,  25fps, 1300kbps  main layer, 2 layers total, higher bitrate for high motion, harder to encode content
     H264540p25fps2LayersHighMotion = 7,
     /// 1280x720,  30fps, 2500kbps, no simulcast, higher bitrate for high motion, harder to encode content
     H264720p30fps1LayerHighMotion = 8,
@@ -5606,10 +5523,8 @@ pub enum IngressVideoEncodingPreset {
     H2641080p30fps1LayerHighMotion = 9,
 }
 impl IngressVideoEncodingPreset {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::H264720p30fps3Layers => "H264_720P_30FPS_3_LAYERS",
@@ -5632,7 +5547,7 @@ impl IngressVideoEncodingPreset {
             }
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "H264_720P_30FPS_3_LAYERS" => Some(Self::H264720p30fps3Layers),
@@ -5677,6 +5592,7 @@ impl ::prost::Name for SipStatus {
         "/livekit.SIPStatus".into()
     }
 }
+/// Deprecated in the protocol.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 #[prost(skip_debug)]
 pub struct CreateSipTrunkRequest {
@@ -5791,6 +5707,7 @@ impl ::prost::Name for ProviderInfo {
         "/livekit.ProviderInfo".into()
     }
 }
+/// Deprecated in the protocol.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 #[prost(skip_debug)]
 pub struct SipTrunkInfo {
@@ -5836,7 +5753,7 @@ pub struct SipTrunkInfo {
     #[prost(string, tag = "12")]
     pub metadata: ::prost::alloc::string::String,
 }
-/// Nested message and enum types in `SIPTrunkInfo`.
+/// The types nested in [`SipTrunkInfo`]: its messages, enums and oneofs.
 pub mod sip_trunk_info {
     #[derive(
         Clone,
@@ -5856,10 +5773,8 @@ pub mod sip_trunk_info {
         TrunkOutbound = 2,
     }
     impl TrunkKind {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::TrunkLegacy => "TRUNK_LEGACY",
@@ -5867,7 +5782,7 @@ pub mod sip_trunk_info {
                 Self::TrunkOutbound => "TRUNK_OUTBOUND",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "TRUNK_LEGACY" => Some(Self::TrunkLegacy),
@@ -5911,7 +5826,7 @@ pub struct UpdateSipInboundTrunkRequest {
     #[prost(oneof = "update_sip_inbound_trunk_request::Action", tags = "2, 3")]
     pub action: ::core::option::Option<update_sip_inbound_trunk_request::Action>,
 }
-/// Nested message and enum types in `UpdateSIPInboundTrunkRequest`.
+/// The types nested in [`UpdateSipInboundTrunkRequest`]: its messages, enums and oneofs.
 pub mod update_sip_inbound_trunk_request {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Action {
@@ -5962,26 +5877,26 @@ pub struct SipInboundTrunkInfo {
     pub auth_password: ::prost::alloc::string::String,
     #[prost(string, tag = "19")]
     pub auth_realm: ::prost::alloc::string::String,
-    /// Include these SIP X-\* headers in 200 OK responses.
+    /// Include these SIP X-* headers in 200 OK responses.
     #[prost(btree_map = "string, string", tag = "9")]
     pub headers: ::prost::alloc::collections::BTreeMap<
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Map SIP X-\* headers from INVITE to SIP participant attributes.
+    /// Map SIP X-* headers from INVITE to SIP participant attributes.
     #[prost(btree_map = "string, string", tag = "10")]
     pub headers_to_attributes: ::prost::alloc::collections::BTreeMap<
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Map LiveKit attributes to SIP X-\* headers when sending BYE or REFER requests.
-    /// Keys are the names of attributes and values are the names of X-\* headers they will be mapped to.
+    /// Map LiveKit attributes to SIP X-* headers when sending BYE or REFER requests.
+    /// Keys are the names of attributes and values are the names of X-* headers they will be mapped to.
     #[prost(btree_map = "string, string", tag = "14")]
     pub attributes_to_headers: ::prost::alloc::collections::BTreeMap<
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Map SIP headers from INVITE to sip.h.\* participant attributes automatically.
+    /// Map SIP headers from INVITE to sip.h.* participant attributes automatically.
     ///
     /// When the names of required headers is known, using headers_to_attributes is strongly recommended.
     ///
@@ -6078,7 +5993,7 @@ pub struct UpdateSipOutboundTrunkRequest {
     #[prost(oneof = "update_sip_outbound_trunk_request::Action", tags = "2, 3")]
     pub action: ::core::option::Option<update_sip_outbound_trunk_request::Action>,
 }
-/// Nested message and enum types in `UpdateSIPOutboundTrunkRequest`.
+/// The types nested in [`UpdateSipOutboundTrunkRequest`]: its messages, enums and oneofs.
 pub mod update_sip_outbound_trunk_request {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Action {
@@ -6113,7 +6028,7 @@ pub struct SipOutboundTrunkInfo {
     /// Note that this is not a SIP URI and should not contain the 'sip:' protocol prefix.
     #[prost(string, tag = "4")]
     pub address: ::prost::alloc::string::String,
-    /// country where the call terminates as ISO 3166-1 alpha-2 (<https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2>). This will be used by the livekit infrastructure to route calls.
+    /// country where the call terminates as ISO 3166-1 alpha-2 (https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2). This will be used by the livekit infrastructure to route calls.
     #[prost(string, tag = "14")]
     pub destination_country: ::prost::alloc::string::String,
     /// SIP Transport used for outbound call.
@@ -6128,28 +6043,28 @@ pub struct SipOutboundTrunkInfo {
     pub auth_username: ::prost::alloc::string::String,
     #[prost(string, tag = "8")]
     pub auth_password: ::prost::alloc::string::String,
-    /// Include these SIP X-\* headers in INVITE request.
+    /// Include these SIP X-* headers in INVITE request.
     /// These headers are sent as-is and may help identify this call as coming from LiveKit for the other SIP endpoint.
     #[prost(btree_map = "string, string", tag = "9")]
     pub headers: ::prost::alloc::collections::BTreeMap<
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Map SIP X-\* headers from 200 OK to SIP participant attributes.
-    /// Keys are the names of X-\* headers and values are the names of attributes they will be mapped to.
+    /// Map SIP X-* headers from 200 OK to SIP participant attributes.
+    /// Keys are the names of X-* headers and values are the names of attributes they will be mapped to.
     #[prost(btree_map = "string, string", tag = "10")]
     pub headers_to_attributes: ::prost::alloc::collections::BTreeMap<
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Map LiveKit attributes to SIP X-\* headers when sending BYE or REFER requests.
-    /// Keys are the names of attributes and values are the names of X-\* headers they will be mapped to.
+    /// Map LiveKit attributes to SIP X-* headers when sending BYE or REFER requests.
+    /// Keys are the names of attributes and values are the names of X-* headers they will be mapped to.
     #[prost(btree_map = "string, string", tag = "11")]
     pub attributes_to_headers: ::prost::alloc::collections::BTreeMap<
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Map SIP headers from 200 OK to sip.h.\* participant attributes automatically.
+    /// Map SIP headers from 200 OK to sip.h.* participant attributes automatically.
     ///
     /// When the names of required headers is known, using headers_to_attributes is strongly recommended.
     ///
@@ -6279,6 +6194,7 @@ impl ::prost::Name for GetSipOutboundTrunkResponse {
         "/livekit.GetSIPOutboundTrunkResponse".into()
     }
 }
+/// Deprecated in the protocol.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ListSipTrunkRequest {
     #[prost(message, optional, tag = "1")]
@@ -6294,6 +6210,7 @@ impl ::prost::Name for ListSipTrunkRequest {
         "/livekit.ListSIPTrunkRequest".into()
     }
 }
+/// Deprecated in the protocol.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListSipTrunkResponse {
     #[prost(message, repeated, tag = "1")]
@@ -6471,7 +6388,7 @@ pub struct SipDispatchRule {
     #[prost(oneof = "sip_dispatch_rule::Rule", tags = "1, 2, 3")]
     pub rule: ::core::option::Option<sip_dispatch_rule::Rule>,
 }
-/// Nested message and enum types in `SIPDispatchRule`.
+/// The types nested in [`SipDispatchRule`]: its messages, enums and oneofs.
 pub mod sip_dispatch_rule {
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum Rule {
@@ -6531,6 +6448,7 @@ pub struct CreateSipDispatchRuleRequest {
     pub metadata: ::prost::alloc::string::String,
     /// User-defined attributes for the Dispatch Rule.
     /// Participants created by this rule will inherit these attributes.
+    #[deprecated]
     #[prost(btree_map = "string, string", tag = "7")]
     pub attributes: ::prost::alloc::collections::BTreeMap<
         ::prost::alloc::string::String,
@@ -6562,7 +6480,7 @@ pub struct UpdateSipDispatchRuleRequest {
     #[prost(oneof = "update_sip_dispatch_rule_request::Action", tags = "2, 3")]
     pub action: ::core::option::Option<update_sip_dispatch_rule_request::Action>,
 }
-/// Nested message and enum types in `UpdateSIPDispatchRuleRequest`.
+/// The types nested in [`UpdateSipDispatchRuleRequest`]: its messages, enums and oneofs.
 pub mod update_sip_dispatch_rule_request {
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Action {
@@ -6730,7 +6648,7 @@ pub struct SipOutboundConfig {
     /// SIP server address
     #[prost(string, tag = "1")]
     pub hostname: ::prost::alloc::string::String,
-    /// country where the call terminates as ISO 3166-1 alpha-2 (<https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2>). This will be used by the livekit infrastructure to route calls.
+    /// country where the call terminates as ISO 3166-1 alpha-2 (https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2). This will be used by the livekit infrastructure to route calls.
     #[prost(string, tag = "7")]
     pub destination_country: ::prost::alloc::string::String,
     /// SIP Transport used for outbound call.
@@ -6742,15 +6660,15 @@ pub struct SipOutboundConfig {
     pub auth_username: ::prost::alloc::string::String,
     #[prost(string, tag = "4")]
     pub auth_password: ::prost::alloc::string::String,
-    /// Map SIP X-\* headers from 200 OK to SIP participant attributes.
-    /// Keys are the names of X-\* headers and values are the names of attributes they will be mapped to.
+    /// Map SIP X-* headers from 200 OK to SIP participant attributes.
+    /// Keys are the names of X-* headers and values are the names of attributes they will be mapped to.
     #[prost(btree_map = "string, string", tag = "5")]
     pub headers_to_attributes: ::prost::alloc::collections::BTreeMap<
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Map LiveKit attributes to SIP X-\* headers when sending BYE or REFER requests.
-    /// Keys are the names of attributes and values are the names of X-\* headers they will be mapped to.
+    /// Map LiveKit attributes to SIP X-* headers when sending BYE or REFER requests.
+    /// Keys are the names of attributes and values are the names of X-* headers they will be mapped to.
     #[prost(btree_map = "string, string", tag = "6")]
     pub attributes_to_headers: ::prost::alloc::collections::BTreeMap<
         ::prost::alloc::string::String,
@@ -6849,7 +6767,7 @@ pub struct CreateSipParticipantRequest {
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Map SIP headers from 200 OK to sip.h.\* participant attributes automatically.
+    /// Map SIP headers from 200 OK to sip.h.* participant attributes automatically.
     ///
     /// When the names of required headers is known, using headers_to_attributes is strongly recommended.
     ///
@@ -6877,16 +6795,15 @@ pub struct CreateSipParticipantRequest {
     /// Optional display name for the 'From' SIP header.
     ///
     /// Cases:
-    ///
-    /// 1. Unspecified: Use legacy behavior - display name will be set to be the caller's number.
-    /// 1. Empty string: Do not send a display name, which will result in a CNAM lookup downstream.
-    /// 1. Non-empty: Use the specified value as the display name.
+    /// 1) Unspecified: Use legacy behavior - display name will be set to be the caller's number.
+    /// 2) Empty string: Do not send a display name, which will result in a CNAM lookup downstream.
+    /// 3) Non-empty: Use the specified value as the display name.
     #[prost(string, optional, tag = "21")]
     pub display_name: ::core::option::Option<::prost::alloc::string::String>,
     #[prost(message, optional, tag = "22")]
     pub destination: ::core::option::Option<Destination>,
     /// cloud only
-    /// LiveKit SIP call ID (SCL\_\[...\]) of a live inbound call in the same project.
+    /// LiveKit SIP call ID (SCL_\[...\]) of a live inbound call in the same project.
     /// This is the ID that LiveKit assigns to the call (sip_call_id on
     /// SIPParticipantInfo), not the SIP Call-ID header from the provider. It is
     /// used for forwarding an inbound call, while keeping the original caller's ID
@@ -7145,7 +7062,7 @@ pub struct SipRequestDest {
     #[prost(oneof = "sip_request_dest::Uri", tags = "1, 2")]
     pub uri: ::core::option::Option<sip_request_dest::Uri>,
 }
-/// Nested message and enum types in `SIPRequestDest`.
+/// The types nested in [`SipRequestDest`]: its messages, enums and oneofs.
 pub mod sip_request_dest {
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum Uri {
@@ -7173,7 +7090,7 @@ pub struct SipNamedDest {
     #[prost(oneof = "sip_named_dest::Uri", tags = "1, 2")]
     pub uri: ::core::option::Option<sip_named_dest::Uri>,
 }
-/// Nested message and enum types in `SIPNamedDest`.
+/// The types nested in [`SipNamedDest`]: its messages, enums and oneofs.
 pub mod sip_named_dest {
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum Uri {
@@ -7294,10 +7211,8 @@ pub enum SipStatusCode {
     SipStatusGlobalRejected = 608,
 }
 impl SipStatusCode {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::SipStatusUnknown => "SIP_STATUS_UNKNOWN",
@@ -7398,7 +7313,7 @@ impl SipStatusCode {
             Self::SipStatusGlobalRejected => "SIP_STATUS_GLOBAL_REJECTED",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "SIP_STATUS_UNKNOWN" => Some(Self::SipStatusUnknown),
@@ -7530,10 +7445,8 @@ pub enum SipTransport {
     Tls = 3,
 }
 impl SipTransport {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Auto => "SIP_TRANSPORT_AUTO",
@@ -7542,7 +7455,7 @@ impl SipTransport {
             Self::Tls => "SIP_TRANSPORT_TLS",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "SIP_TRANSPORT_AUTO" => Some(Self::Auto),
@@ -7558,16 +7471,14 @@ impl SipTransport {
 pub enum SipHeaderOptions {
     /// do not map any headers, except ones mapped explicitly
     SipNoHeaders = 0,
-    /// map all X-\* headers to sip.h.x-\* attributes
+    /// map all X-* headers to sip.h.x-* attributes
     SipXHeaders = 1,
-    /// map all headers to sip.h.\* attributes
+    /// map all headers to sip.h.* attributes
     SipAllHeaders = 2,
 }
 impl SipHeaderOptions {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::SipNoHeaders => "SIP_NO_HEADERS",
@@ -7575,7 +7486,7 @@ impl SipHeaderOptions {
             Self::SipAllHeaders => "SIP_ALL_HEADERS",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "SIP_NO_HEADERS" => Some(Self::SipNoHeaders),
@@ -7596,10 +7507,8 @@ pub enum SipMediaEncryption {
     SipMediaEncryptRequire = 2,
 }
 impl SipMediaEncryption {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::SipMediaEncryptDisable => "SIP_MEDIA_ENCRYPT_DISABLE",
@@ -7607,7 +7516,7 @@ impl SipMediaEncryption {
             Self::SipMediaEncryptRequire => "SIP_MEDIA_ENCRYPT_REQUIRE",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "SIP_MEDIA_ENCRYPT_DISABLE" => Some(Self::SipMediaEncryptDisable),
@@ -7635,10 +7544,8 @@ pub enum SipDialtone {
     Au = 6,
 }
 impl SipDialtone {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Disabled => "SIP_DIALTONE_DISABLED",
@@ -7650,7 +7557,7 @@ impl SipDialtone {
             Self::Au => "SIP_DIALTONE_AU",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "SIP_DIALTONE_DISABLED" => Some(Self::Disabled),
@@ -7674,10 +7581,8 @@ pub enum ProviderType {
     External = 2,
 }
 impl ProviderType {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Unknown => "PROVIDER_TYPE_UNKNOWN",
@@ -7685,7 +7590,7 @@ impl ProviderType {
             Self::External => "PROVIDER_TYPE_EXTERNAL",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "PROVIDER_TYPE_UNKNOWN" => Some(Self::Unknown),
@@ -7710,10 +7615,8 @@ pub enum SipCallStatus {
     ScsError = 4,
 }
 impl SipCallStatus {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::ScsCallIncoming => "SCS_CALL_INCOMING",
@@ -7723,7 +7626,7 @@ impl SipCallStatus {
             Self::ScsError => "SCS_ERROR",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "SCS_CALL_INCOMING" => Some(Self::ScsCallIncoming),
@@ -7743,10 +7646,8 @@ pub enum SipTransferStatus {
     StsTransferSuccessful = 2,
 }
 impl SipTransferStatus {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::StsTransferOngoing => "STS_TRANSFER_ONGOING",
@@ -7754,7 +7655,7 @@ impl SipTransferStatus {
             Self::StsTransferSuccessful => "STS_TRANSFER_SUCCESSFUL",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "STS_TRANSFER_ONGOING" => Some(Self::StsTransferOngoing),
@@ -7783,10 +7684,8 @@ pub enum SipTransferReason {
     StrCanceled = 6,
 }
 impl SipTransferReason {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::StrUnspecified => "STR_UNSPECIFIED",
@@ -7798,7 +7697,7 @@ impl SipTransferReason {
             Self::StrCanceled => "STR_CANCELED",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "STR_UNSPECIFIED" => Some(Self::StrUnspecified),
@@ -7819,17 +7718,15 @@ pub enum SipFeature {
     KrispEnabled = 1,
 }
 impl SipFeature {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::None => "NONE",
             Self::KrispEnabled => "KRISP_ENABLED",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "NONE" => Some(Self::None),
@@ -7846,10 +7743,8 @@ pub enum SipCallDirection {
     ScdOutbound = 2,
 }
 impl SipCallDirection {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::ScdUnknown => "SCD_UNKNOWN",
@@ -7857,7 +7752,7 @@ impl SipCallDirection {
             Self::ScdOutbound => "SCD_OUTBOUND",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "SCD_UNKNOWN" => Some(Self::ScdUnknown),
@@ -7932,7 +7827,7 @@ pub struct DialWhatsAppCallRequest {
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Optional - Country where the call terminates as ISO 3166-1 alpha-2 (<https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2>). This will be used by the livekit infrastructure to route calls.
+    /// Optional - Country where the call terminates as ISO 3166-1 alpha-2 (https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2). This will be used by the livekit infrastructure to route calls.
     #[prost(string, tag = "11")]
     pub destination_country: ::prost::alloc::string::String,
     /// Max time for the callee to answer the call.
@@ -7986,7 +7881,7 @@ pub struct DisconnectWhatsAppCallRequest {
     )]
     pub disconnect_reason: i32,
 }
-/// Nested message and enum types in `DisconnectWhatsAppCallRequest`.
+/// The types nested in [`DisconnectWhatsAppCallRequest`]: its messages, enums and oneofs.
 pub mod disconnect_whats_app_call_request {
     #[derive(
         Clone,
@@ -8011,17 +7906,15 @@ pub mod disconnect_whats_app_call_request {
         UserInitiated = 1,
     }
     impl DisconnectReason {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::BusinessInitiated => "BUSINESS_INITIATED",
                 Self::UserInitiated => "USER_INITIATED",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "BUSINESS_INITIATED" => Some(Self::BusinessInitiated),
@@ -8132,7 +8025,7 @@ pub struct AcceptWhatsAppCallRequest {
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Optional - Country where the call terminates as ISO 3166-1 alpha-2 (<https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2>). This will be used by the livekit infrastructure to route calls.
+    /// Optional - Country where the call terminates as ISO 3166-1 alpha-2 (https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2). This will be used by the livekit infrastructure to route calls.
     #[prost(string, tag = "12")]
     pub destination_country: ::prost::alloc::string::String,
     /// Max time for the callee to answer the call.
@@ -8195,11 +8088,11 @@ pub struct ConnectTwilioCallRequest {
         ::prost::alloc::string::String,
         ::prost::alloc::string::String,
     >,
-    /// Country where the call terminates as ISO 3166-1 alpha-2 (<https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2>). This will be used by the livekit infrastructure to route calls.
+    /// Country where the call terminates as ISO 3166-1 alpha-2 (https://en.wikipedia.org/wiki/ISO_3166-1_alpha-2). This will be used by the livekit infrastructure to route calls.
     #[prost(string, tag = "8")]
     pub destination_country: ::prost::alloc::string::String,
 }
-/// Nested message and enum types in `ConnectTwilioCallRequest`.
+/// The types nested in [`ConnectTwilioCallRequest`]: its messages, enums and oneofs.
 pub mod connect_twilio_call_request {
     #[derive(
         Clone,
@@ -8220,17 +8113,15 @@ pub mod connect_twilio_call_request {
         Outbound = 1,
     }
     impl TwilioCallDirection {
-        /// String value of the enum field names used in the ProtoBuf definition.
-        ///
-        /// The values are not transformed in any way and thus are considered stable
-        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+        /// Rust variant's name.
         pub fn as_str_name(&self) -> &'static str {
             match self {
                 Self::Inbound => "TWILIO_CALL_DIRECTION_INBOUND",
                 Self::Outbound => "TWILIO_CALL_DIRECTION_OUTBOUND",
             }
         }
-        /// Creates an enum from field names used in the ProtoBuf definition.
+        /// The value of a name in the `.proto` file, if this version knows it.
         pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
             match value {
                 "TWILIO_CALL_DIRECTION_INBOUND" => Some(Self::Inbound),
@@ -8274,10 +8165,8 @@ pub enum ConnectorType {
     Twilio = 2,
 }
 impl ConnectorType {
-    /// String value of the enum field names used in the ProtoBuf definition.
-    ///
-    /// The values are not transformed in any way and thus are considered stable
-    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    /// The value's name in the `.proto` file (and in protojson): stable, unlike the
+    /// Rust variant's name.
     pub fn as_str_name(&self) -> &'static str {
         match self {
             Self::Unspecified => "Unspecified",
@@ -8285,7 +8174,7 @@ impl ConnectorType {
             Self::Twilio => "Twilio",
         }
     }
-    /// Creates an enum from field names used in the ProtoBuf definition.
+    /// The value of a name in the `.proto` file, if this version knows it.
     pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
         match value {
             "Unspecified" => Some(Self::Unspecified),
@@ -8304,19 +8193,19 @@ pub struct WebhookEvent {
     pub event: ::prost::alloc::string::String,
     #[prost(message, optional, tag = "2")]
     pub room: ::core::option::Option<Room>,
-    /// set when event is participant\_\* or track\_\*
+    /// set when event is participant_* or track_*
     #[prost(message, optional, tag = "3")]
     pub participant: ::core::option::Option<ParticipantInfo>,
-    /// set when event is egress\_\*
+    /// set when event is egress_*
     #[prost(message, optional, tag = "9")]
     pub egress_info: ::core::option::Option<EgressInfo>,
-    /// set when event is ingress\_\*
+    /// set when event is ingress_*
     #[prost(message, optional, tag = "10")]
     pub ingress_info: ::core::option::Option<IngressInfo>,
-    /// set when event is track\_\*
+    /// set when event is track_*
     #[prost(message, optional, tag = "8")]
     pub track: ::core::option::Option<TrackInfo>,
-    /// set when event is agent_job\_\*
+    /// set when event is agent_job_*
     #[prost(message, optional, tag = "12")]
     pub job: ::core::option::Option<Job>,
     /// unique event uuid

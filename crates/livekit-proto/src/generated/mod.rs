@@ -5,12 +5,13 @@
 pub mod livekit {
     include!("livekit.rs");
     include!("livekit.debug.rs");
-    #[cfg(feature = "serde")]
-    include!("livekit.serde.rs");
-}
 
-/// `Encode` for every message.
-mod encode;
+    /// The protojson serde impls.
+    #[cfg(feature = "serde")]
+    mod json {
+        include!("livekit.serde.rs");
+    }
+}
 
 /// A view type for every message.
 #[cfg(feature = "view")]
