@@ -103,21 +103,17 @@ fn inside(participant: &str, test_args: &[String]) -> Result {
 /// Two nodes sharing one redis; the cluster suites, then the failover test, which kills node
 /// A (SIGKILL, through the pid it is given) at the point of its load it chooses.
 fn cluster_phase(participant: &str, test_args: &[String]) -> Result {
-    let node = |port, region, starts_redis, ice_port_range| crate::server::StartOptions {
+    let [a, b] = crate::server::CLUSTER_NODES;
+    let node = |port, cluster| crate::server::StartOptions {
         port,
         redis_port: CLUSTER_REDIS_PORT,
         api_key: API_KEY.to_owned(),
         api_secret: API_SECRET.to_owned(),
-        cluster: Some(crate::server::ClusterNode {
-            region,
-            starts_redis,
-            ice_port_range,
-        }),
+        cluster: Some(cluster),
         ..crate::server::StartOptions::default()
     };
-    let [(region_a, ..), (region_b, ..)] = crate::server::CLUSTER_REGIONS;
-    let node_a = crate::server::start(&node(NODE_A_PORT, region_a, true, (50200, 50299)))?;
-    let node_b = crate::server::start(&node(NODE_B_PORT, region_b, false, (50300, 50399)))?;
+    let node_a = crate::server::start(&node(NODE_A_PORT, a))?;
+    let node_b = crate::server::start(&node(NODE_B_PORT, b))?;
     let pid_a = node_a
         .livekit_pid()
         .ok_or("node A's livekit-server is not running")?;

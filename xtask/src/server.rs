@@ -7,7 +7,9 @@
 //! - `start`: `redis-server` (no persistence) and `livekit-server --dev`, both on 127.0.0.1,
 //!   with the test keys, ICE/TCP off and optional webhook URLs; waits until `GET /` answers 200.
 //!   Both run detached unless `--foreground`. The run directory `<cache>/server/run/<port>/`
-//!   holds the generated config, the logs and the PID files.
+//!   holds the generated config, the logs and the PID files. `--cluster-node a|b` starts one
+//!   node of a two-node cluster (see [`ClusterNode`]): `a` with its redis, `b` (on another
+//!   port, with the same `--redis-port`) without, using `a`'s.
 //! - `stop`: SIGTERM, then SIGKILL after 10 s, for both; idempotent.
 //! - `status`: what runs on a port.
 //!
@@ -46,8 +48,10 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 const USAGE: &str = "usage: cargo xtask server <build | start | stop | status>
   build     go install livekit-server into the cache (skipped when already built)
   start [--port 7880] [--redis-port 16379] [--no-redis] [--webhook URL]... [--keys KEY:SECRET]
-        [--foreground]
-            start redis-server and livekit-server on 127.0.0.1, wait until ready
+        [--cluster-node a|b] [--foreground]
+            start redis-server and livekit-server on 127.0.0.1, wait until ready;
+            --cluster-node: a node of a two-node cluster, a starting the redis, b (on another
+            --port, the same --redis-port) using it
   stop [--port 7880]
             stop both (SIGTERM, SIGKILL after 10 s); idempotent
   status [--port 7880]";
@@ -93,8 +97,21 @@ pub(crate) struct ClusterNode {
 
 /// The regions of a cluster's nodes and where they are (latitude, longitude): far apart, so
 /// that each node's own region is the nearest to it.
-pub(crate) const CLUSTER_REGIONS: [(&str, f64, f64); 2] =
-    [("node-a", 0.0, 0.0), ("node-b", 0.0, 90.0)];
+const CLUSTER_REGIONS: [(&str, f64, f64); 2] = [("node-a", 0.0, 0.0), ("node-b", 0.0, 90.0)];
+
+/// The two nodes of a cluster: node A starts the redis, node B uses it.
+pub(crate) const CLUSTER_NODES: [ClusterNode; 2] = [
+    ClusterNode {
+        region: CLUSTER_REGIONS[0].0,
+        starts_redis: true,
+        ice_port_range: (50200, 50299),
+    },
+    ClusterNode {
+        region: CLUSTER_REGIONS[1].0,
+        starts_redis: false,
+        ice_port_range: (50300, 50399),
+    },
+];
 
 impl Default for StartOptions {
     fn default() -> Self {
@@ -538,6 +555,13 @@ fn start_command(args: &[String]) -> Result {
             }
             "--foreground" => foreground = true,
             "--no-redis" => options.redis = false,
+            "--cluster-node" => {
+                options.cluster = Some(match value()?.as_str() {
+                    "a" => CLUSTER_NODES[0].clone(),
+                    "b" => CLUSTER_NODES[1].clone(),
+                    other => return Err(format!("`--cluster-node` takes a or b, got `{other}`")),
+                });
+            }
             other => return Err(format!("unknown `start` argument `{other}`\n{USAGE}")),
         }
     }
@@ -838,4 +862,37 @@ fn connect(port: u16) -> Option<TcpStream> {
         .set_write_timeout(Some(Duration::from_secs(2)))
         .ok()?;
     Some(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CLUSTER_NODES, StartOptions, config_yaml};
+
+    #[test]
+    fn a_cluster_node_has_its_region_the_region_aware_selector_and_its_own_ice_ports() {
+        let node_b = config_yaml(&StartOptions {
+            port: 7931,
+            cluster: Some(CLUSTER_NODES[1].clone()),
+            ..StartOptions::default()
+        });
+        for line in [
+            "port_range_start: 50300\n",
+            "port_range_end: 50399\n",
+            "redis:\n  address: \"127.0.0.1:16379\"\n",
+            "region: \"node-b\"\n",
+            "  kind: regionaware\n",
+            "    - name: \"node-a\"\n",
+            "    - name: \"node-b\"\n",
+        ] {
+            assert!(node_b.contains(line), "no {line:?} in\n{node_b}");
+        }
+        let single = config_yaml(&StartOptions::default());
+        assert!(single.contains("port_range_start: 50000\n"), "{single}");
+        assert!(!single.contains("region"), "{single}");
+        // Node A's ICE ports are apart from node B's and from a single server's.
+        let [a, b] = CLUSTER_NODES;
+        assert!(a.ice_port_range.1 < b.ice_port_range.0);
+        assert!(super::ICE_PORT_RANGE.1 < a.ice_port_range.0);
+        assert!(a.starts_redis && !b.starts_redis);
+    }
 }
