@@ -15,11 +15,13 @@
 //!
 //! - before the kill, every call succeeds on both nodes; during it, every call to node B does;
 //! - every call to node A that starts once it is dead fails with a connect error, whose
-//!   request never left (nothing listens on its port any more: no call waits for a timeout);
+//!   request never left (nothing listens on its port any more: no call waits for a timeout),
+//!   but for an unsafe RPC sent on a pooled connection the kill had just closed (an I/O
+//!   error, the request written, so not repeated);
 //! - no call outlives its deadline and a slack;
 //! - no unsafe RPC (`CreateDispatch`) is sent again after an attempt that may have reached a
 //!   server, seen from a transport wrapper counting attempts per request id; and on the
-//!   server, every room of node B holds exactly one dispatch, the one its caller created;
+//!   server, every room whose dispatch was created and listed holds exactly that one;
 //! - afterwards the process's sockets are back to baseline and its RSS within 16 MiB of it;
 //! - a room node A created is held by node A: node B cannot update it once node A is dead.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
@@ -250,7 +252,7 @@ struct Phase {
     name: &'static str,
     records: Mutex<Vec<Record>>,
     done: AtomicU64,
-    /// Rounds of node B whose dispatch was created and then listed other than once.
+    /// Rounds whose dispatch was created and then listed other than once.
     wrong_dispatch_counts: Mutex<Vec<String>>,
 }
 
