@@ -5,6 +5,12 @@
 //! Outside the namespace it builds what the tier needs (the server and the participant,
 //! cached; the test binaries), since nothing can be fetched from inside; then it runs itself
 //! again inside one, where it starts the server and runs the tests.
+//!
+//! Then the cluster phase: two livekit-server nodes sharing one redis (each placing the rooms
+//! it creates on itself, see `server::ClusterNode`), for the `cluster` suites of both
+//! transports (calls through one node about rooms and participants on the other), then the
+//! hyper `cluster_failover` test, which kills node A under load; it runs last and alone, as
+//! nothing can use node A after it.
 
 use std::process::Command;
 
@@ -22,6 +28,10 @@ const PARTICIPANT_VARIABLE: &str = "LIVEKIT_E2E_PARTICIPANT_BIN";
 /// Ports of the tier's server (inside its namespace, where nothing else listens).
 const PORT: u16 = 7890;
 const REDIS_PORT: u16 = 16389;
+/// The cluster phase's two nodes and their redis.
+const NODE_A_PORT: u16 = 7930;
+const NODE_B_PORT: u16 = 7931;
+const CLUSTER_REDIS_PORT: u16 = 16430;
 /// A key and a secret no test or message would contain by chance: the suites check that the
 /// secret never shows up in what they trace.
 const API_KEY: &str = "APIe2eKey";
@@ -39,7 +49,9 @@ pub(crate) fn run_e2e(args: &[String]) -> Result {
 fn outside(test_args: &[String]) -> Result {
     crate::server::build()?;
     let participant = crate::participant::build()?;
-    run(tests().arg("--no-run"))?;
+    for mut tests in [tests(), cluster_tests(), failover_test()] {
+        run(tests.arg("--no-run"))?;
+    }
     // A copy of this very binary runs in the namespace: the one in target/ may have been
     // rebuilt since it started (by a cargo command of an earlier ci step), and /proc/self/exe
     // still reads the running one.
@@ -84,7 +96,72 @@ fn inside(participant: &str, test_args: &[String]) -> Result {
         .env("LIVEKIT_E2E_SERVER_BIN", server.binary())
         .env(PARTICIPANT_VARIABLE, participant));
     let stopped = server.stop();
-    outcome.and(stopped)
+    outcome.and(stopped)?;
+    cluster_phase(participant, test_args)
+}
+
+/// Two nodes sharing one redis; the cluster suites, then the failover test, which kills node
+/// A (SIGKILL, through the pid it is given) at the point of its load it chooses.
+fn cluster_phase(participant: &str, test_args: &[String]) -> Result {
+    let [a, b] = crate::server::CLUSTER_NODES;
+    let node = |port, cluster| crate::server::StartOptions {
+        port,
+        redis_port: CLUSTER_REDIS_PORT,
+        api_key: API_KEY.to_owned(),
+        api_secret: API_SECRET.to_owned(),
+        cluster: Some(cluster),
+        ..crate::server::StartOptions::default()
+    };
+    let node_a = crate::server::start(&node(NODE_A_PORT, a))?;
+    let node_b = crate::server::start(&node(NODE_B_PORT, b))?;
+    let pid_a = node_a
+        .livekit_pid()
+        .ok_or("node A's livekit-server is not running")?;
+    let env = |mut command: Command| {
+        command
+            .args(["--offline", "--", "--ignored"])
+            .args(test_args)
+            .env("LIVEKIT_E2E_NODE_A_URL", node_a.url())
+            .env("LIVEKIT_E2E_NODE_B_URL", node_b.url())
+            .env("LIVEKIT_E2E_NODE_A_PID", pid_a.to_string())
+            .env("LIVEKIT_E2E_API_KEY", API_KEY)
+            .env("LIVEKIT_E2E_API_SECRET", API_SECRET)
+            .env(PARTICIPANT_VARIABLE, participant);
+        command
+    };
+    let outcome = run(&mut env(cluster_tests())).and_then(|()| run(&mut env(failover_test())));
+    // Node B first: node A's server stops its redis, which node B talks to until it stops.
+    let stopped_b = node_b.stop();
+    let stopped_a = node_a.stop();
+    outcome.and(stopped_b).and(stopped_a)
+}
+
+/// `cargo test` of both transports' cluster suites.
+fn cluster_tests() -> Command {
+    let mut command = cargo();
+    command.args([
+        "test",
+        "--package",
+        "livekit-ureq",
+        "--package",
+        "livekit-hyper",
+        "--test",
+        "cluster",
+    ]);
+    command
+}
+
+/// `cargo test` of the test that kills node A under load.
+fn failover_test() -> Command {
+    let mut command = cargo();
+    command.args([
+        "test",
+        "--package",
+        "livekit-hyper",
+        "--test",
+        "cluster_failover",
+    ]);
+    command
 }
 
 /// `cargo test` of the three end-to-end suites.

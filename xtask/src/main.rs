@@ -54,8 +54,8 @@ commands:
   e2e [-- TEST_ARGS...]
             the end-to-end tier: both transports and the CLI against the real server and
             real WebRTC participants, in a network namespace of its own (needs root or
-            unprivileged user namespaces); TEST_ARGS go to the test binaries (a filter,
-            --skip NAME)
+            unprivileged user namespaces), then a two-node cluster's suites and node A
+            killed under load; TEST_ARGS go to the test binaries (a filter, --skip NAME)
   api [--write]
             check the public API of each library crate against its snapshot in xtask/api/
             (--write: update the snapshots)
@@ -78,8 +78,9 @@ commands:
             check our tokens against the Python and Node LiveKit SDKs, both ways
             (--write-fixtures: also refresh livekit-auth's peer token fixtures)
   server build | start [--port 7880] [--redis-port 16379] [--webhook URL]... [--keys K:S]
-         [--foreground] | stop [--port 7880] | status [--port 7880]
+         [--cluster-node a|b] [--foreground] | stop [--port 7880] | status [--port 7880]
             build (cached), start, stop the real LiveKit server and its redis on 127.0.0.1
+            (--cluster-node: one of two nodes sharing node a's redis)
 ";
 
 fn main() -> ExitCode {

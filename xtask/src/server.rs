@@ -7,7 +7,9 @@
 //! - `start`: `redis-server` (no persistence) and `livekit-server --dev`, both on 127.0.0.1,
 //!   with the test keys, ICE/TCP off and optional webhook URLs; waits until `GET /` answers 200.
 //!   Both run detached unless `--foreground`. The run directory `<cache>/server/run/<port>/`
-//!   holds the generated config, the logs and the PID files.
+//!   holds the generated config, the logs and the PID files. `--cluster-node a|b` starts one
+//!   node of a two-node cluster (see [`ClusterNode`]): `a` with its redis, `b` (on another
+//!   port, with the same `--redis-port`) without, using `a`'s.
 //! - `stop`: SIGTERM, then SIGKILL after 10 s, for both; idempotent.
 //! - `status`: what runs on a port.
 //!
@@ -46,8 +48,10 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 const USAGE: &str = "usage: cargo xtask server <build | start | stop | status>
   build     go install livekit-server into the cache (skipped when already built)
   start [--port 7880] [--redis-port 16379] [--no-redis] [--webhook URL]... [--keys KEY:SECRET]
-        [--foreground]
-            start redis-server and livekit-server on 127.0.0.1, wait until ready
+        [--cluster-node a|b] [--foreground]
+            start redis-server and livekit-server on 127.0.0.1, wait until ready;
+            --cluster-node: a node of a two-node cluster, a starting the redis, b (on another
+            --port, the same --redis-port) using it
   stop [--port 7880]
             stop both (SIGTERM, SIGKILL after 10 s); idempotent
   status [--port 7880]";
@@ -71,7 +75,43 @@ pub(crate) struct StartOptions {
     /// Put both processes in their own process group so they outlive xtask and a Ctrl-C
     /// aimed at it. Otherwise they share xtask's group: Ctrl-C stops everything.
     pub(crate) detach: bool,
+    /// A node of a cluster (see [`ClusterNode`]); `None`: a server on its own.
+    pub(crate) cluster: Option<ClusterNode>,
 }
+
+/// One node of a cluster of livekit-servers sharing one redis, in which each node places the
+/// rooms it creates on itself: every node has a region of its own and the region-aware node
+/// selector prefers the nearest region, its own. Routing between nodes (a call to one node
+/// about a room on the other) then happens on every call that names the other node's room,
+/// rather than by chance as with the default random selector.
+#[derive(Clone, Debug)]
+pub(crate) struct ClusterNode {
+    /// This node's region: a name from [`CLUSTER_REGIONS`].
+    pub(crate) region: &'static str,
+    /// Whether this node starts the cluster's redis (on `redis_port`), or uses the one the
+    /// first node started.
+    pub(crate) starts_redis: bool,
+    /// Its ICE/UDP port range, apart from the other nodes'.
+    pub(crate) ice_port_range: (u16, u16),
+}
+
+/// The regions of a cluster's nodes and where they are (latitude, longitude): far apart, so
+/// that each node's own region is the nearest to it.
+const CLUSTER_REGIONS: [(&str, f64, f64); 2] = [("node-a", 0.0, 0.0), ("node-b", 0.0, 90.0)];
+
+/// The two nodes of a cluster: node A starts the redis, node B uses it.
+pub(crate) const CLUSTER_NODES: [ClusterNode; 2] = [
+    ClusterNode {
+        region: CLUSTER_REGIONS[0].0,
+        starts_redis: true,
+        ice_port_range: (50200, 50299),
+    },
+    ClusterNode {
+        region: CLUSTER_REGIONS[1].0,
+        starts_redis: false,
+        ice_port_range: (50300, 50399),
+    },
+];
 
 impl Default for StartOptions {
     fn default() -> Self {
@@ -83,6 +123,7 @@ impl Default for StartOptions {
             api_key: DEV_API_KEY.to_owned(),
             api_secret: DEV_API_SECRET.to_owned(),
             detach: false,
+            cluster: None,
         }
     }
 }
@@ -111,6 +152,11 @@ impl RunningServer {
     /// The livekit-server binary it runs.
     pub(crate) fn binary(&self) -> &Path {
         &self.binary
+    }
+
+    /// The process id of livekit-server, while it runs.
+    pub(crate) fn livekit_pid(&self) -> Option<u32> {
+        self.livekit.as_ref().map(Child::id)
     }
 
     /// The environment the tests read: `LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`.
@@ -355,7 +401,13 @@ pub(crate) fn build() -> Result<PathBuf> {
 /// until it is ready.
 pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
     let binary = build()?;
-    let redis_binary = match options.redis {
+    // A cluster's second node uses the redis its first node started.
+    let starts_redis = options.redis
+        && options
+            .cluster
+            .as_ref()
+            .is_none_or(|node| node.starts_redis);
+    let redis_binary = match starts_redis {
         true => Some(find_on_path("redis-server").ok_or(
             "`redis-server` is not on PATH; install it (Debian: `apt-get install -y redis-server`)",
         )?),
@@ -373,7 +425,7 @@ pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
     }
     for (name, port) in [
         ("livekit-server", Some(options.port)),
-        ("redis-server", options.redis.then_some(options.redis_port)),
+        ("redis-server", starts_redis.then_some(options.redis_port)),
     ] {
         let Some(port) = port else { continue };
         TcpListener::bind(("127.0.0.1", port))
@@ -411,6 +463,10 @@ pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
 /// 127.0.0.1`) cannot say. `node_ip` stays out: v1.13.5 appends `--node-ip` to it and
 /// silently drops the resulting "multiple ipv4 addresses" error.
 fn config_yaml(options: &StartOptions) -> String {
+    let ice_port_range = options
+        .cluster
+        .as_ref()
+        .map_or(ICE_PORT_RANGE, |node| node.ice_port_range);
     let mut yaml = format!(
         "# Written by `cargo xtask server start`, rewritten on every start.
 port: {port}
@@ -428,8 +484,8 @@ logging:
   level: info
 ",
         port = options.port,
-        ice_start = ICE_PORT_RANGE.0,
-        ice_end = ICE_PORT_RANGE.1,
+        ice_start = ice_port_range.0,
+        ice_end = ice_port_range.1,
         key = yaml_string(&options.api_key),
         secret = yaml_string(&options.api_secret),
     );
@@ -438,6 +494,21 @@ logging:
             "redis:\n  address: \"127.0.0.1:{}\"\n",
             options.redis_port
         ));
+    }
+    if let Some(node) = &options.cluster {
+        yaml.push_str(&format!(
+            // Both nodes share one machine and so one load average: no load limit, which
+            // could make a node prefer the other while their figures straddle it.
+            "region: {}\nnode_selector:\n  kind: regionaware\n  sort_by: random\n  \
+             sysload_limit: 1000.0\n  regions:\n",
+            yaml_string(node.region)
+        ));
+        for (name, lat, lon) in CLUSTER_REGIONS {
+            yaml.push_str(&format!(
+                "    - name: {}\n      lat: {lat:.1}\n      lon: {lon:.1}\n",
+                yaml_string(name)
+            ));
+        }
     }
     if !options.webhook_urls.is_empty() {
         yaml.push_str(&format!(
@@ -484,6 +555,13 @@ fn start_command(args: &[String]) -> Result {
             }
             "--foreground" => foreground = true,
             "--no-redis" => options.redis = false,
+            "--cluster-node" => {
+                options.cluster = Some(match value()?.as_str() {
+                    "a" => CLUSTER_NODES[0].clone(),
+                    "b" => CLUSTER_NODES[1].clone(),
+                    other => return Err(format!("`--cluster-node` takes a or b, got `{other}`")),
+                });
+            }
             other => return Err(format!("unknown `start` argument `{other}`\n{USAGE}")),
         }
     }
@@ -784,4 +862,37 @@ fn connect(port: u16) -> Option<TcpStream> {
         .set_write_timeout(Some(Duration::from_secs(2)))
         .ok()?;
     Some(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CLUSTER_NODES, StartOptions, config_yaml};
+
+    #[test]
+    fn a_cluster_node_has_its_region_the_region_aware_selector_and_its_own_ice_ports() {
+        let node_b = config_yaml(&StartOptions {
+            port: 7931,
+            cluster: Some(CLUSTER_NODES[1].clone()),
+            ..StartOptions::default()
+        });
+        for line in [
+            "port_range_start: 50300\n",
+            "port_range_end: 50399\n",
+            "redis:\n  address: \"127.0.0.1:16379\"\n",
+            "region: \"node-b\"\n",
+            "  kind: regionaware\n",
+            "    - name: \"node-a\"\n",
+            "    - name: \"node-b\"\n",
+        ] {
+            assert!(node_b.contains(line), "no {line:?} in\n{node_b}");
+        }
+        let single = config_yaml(&StartOptions::default());
+        assert!(single.contains("port_range_start: 50000\n"), "{single}");
+        assert!(!single.contains("region"), "{single}");
+        // Node A's ICE ports are apart from node B's and from a single server's.
+        let [a, b] = CLUSTER_NODES;
+        assert!(a.ice_port_range.1 < b.ice_port_range.0);
+        assert!(super::ICE_PORT_RANGE.1 < a.ice_port_range.0);
+        assert!(a.starts_redis && !b.starts_redis);
+    }
 }
