@@ -169,6 +169,9 @@ pub enum BuildError {
     RegionRequest(String),
     /// A [`Call`](crate::Call) was asked for its result before it finished.
     Unfinished,
+    /// A call's custom header is one the client sets itself (see
+    /// [`is_reserved_header`](crate::is_reserved_header)): the named one.
+    ReservedHeader(http::HeaderName),
 }
 
 impl fmt::Display for BuildError {
@@ -179,6 +182,10 @@ impl fmt::Display for BuildError {
             Self::Request { rpc, reason } => write!(f, "invalid request for {rpc}: {reason}"),
             Self::RegionRequest(reason) => write!(f, "invalid region request: {reason}"),
             Self::Unfinished => f.write_str("the call was finished before it was done"),
+            Self::ReservedHeader(name) => write!(
+                f,
+                "the {name} header is set by the client; a custom header cannot replace it"
+            ),
         }
     }
 }

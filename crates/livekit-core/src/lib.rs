@@ -76,7 +76,7 @@ pub use api::{Assemble, DefaultTransport, LiveKitApi};
 pub use call::{Call, Clock, ResponseBody, Step};
 pub use client::{
     Auth, CallContext, Client, ClientOptions, DEFAULT_USER_AGENT, PresignedToken,
-    REQUEST_ID_HEADER, TWIRP_TIMEOUT_HEADER,
+    REQUEST_ID_HEADER, TWIRP_TIMEOUT_HEADER, is_reserved_header,
 };
 pub use error::{
     BuildError, ConfigError, DecodeError, Error, RpcError, RpcErrorCode, ServerError,
