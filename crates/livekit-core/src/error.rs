@@ -131,8 +131,12 @@ pub enum ConfigError {
     Environment(&'static str),
     /// A client option is out of range.
     Option(&'static str),
-    /// TLS cannot be set up: an `https` URL on a build without TLS, or no root certificates.
+    /// TLS cannot be set up: an `https` URL on a build without TLS, no root certificates, or
+    /// root certificates that do not parse.
     Tls(String),
+    /// The proxy setting cannot be used; the reason never quotes the URL, which may carry a
+    /// password.
+    Proxy(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -144,6 +148,7 @@ impl fmt::Display for ConfigError {
                 f.write_str(message)
             }
             Self::Tls(message) => f.write_str(message),
+            Self::Proxy(reason) => write!(f, "invalid proxy: {reason}"),
         }
     }
 }
