@@ -115,6 +115,9 @@ pub mod facade {
         TransportError, TransportErrorKind, TwirpCode, WebhookError, WebhookEvent,
         WebhookEventKind, WebhookReceiver, auth, list_add, list_remove, list_set, proto, rpc,
     };
+    /// The `http` crate, whose types the public API speaks: custom headers are
+    /// [`HeaderName`](http::HeaderName)s and [`HeaderValue`](http::HeaderValue)s.
+    pub use http;
 }
 
 // The README's example is compiled as a doctest, so that it cannot drift from the API.

@@ -48,7 +48,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use livekit_core::{AsyncApi, DefaultTransport, SystemEnvironment, Transport};
@@ -112,7 +111,7 @@ impl HyperTransport {
     #[cfg(feature = "rustls")]
     pub fn with_tls_config(config: rustls::ClientConfig) -> Self {
         let proxy = ProxyMode::FromEnvironment;
-        let connector = https_connector(Tls::Config(config), proxy_connector(&proxy))
+        let connector = https_connector(Tls::Config(Box::new(config)), proxy_connector(&proxy))
             .expect("a caller's rustls configuration needs no setting up");
         Self::from_connector(connector, proxy, DEFAULT_POOL_IDLE_TIMEOUT)
     }
@@ -220,7 +219,7 @@ enum Tls {
     /// Exactly these roots, with the bundled crypto provider.
     Roots(rustls::RootCertStore),
     /// A caller's configuration.
-    Config(rustls::ClientConfig),
+    Config(Box<rustls::ClientConfig>),
 }
 
 impl HyperTransportBuilder {
@@ -256,7 +255,7 @@ impl HyperTransportBuilder {
     /// ALPN list: leave `alpn_protocols` empty.
     #[cfg(feature = "rustls")]
     pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
-        self.tls = Some(Tls::Config(config));
+        self.tls = Some(Tls::Config(Box::new(config)));
         self
     }
 
@@ -380,7 +379,10 @@ impl ProxyUrl {
         if authority.host().is_empty() {
             return Err(invalid("the proxy URL has no host"));
         }
-        if uri.path_and_query().is_some_and(|path| path.as_str() != "/") {
+        if uri
+            .path_and_query()
+            .is_some_and(|path| path.as_str() != "/")
+        {
             return Err(invalid("the proxy URL must not have a path"));
         }
         let port = authority.port_u16().unwrap_or(80);
@@ -436,8 +438,11 @@ fn proxy_connector(mode: &ProxyMode) -> ProxyConnector {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A TCP connection, direct or tunnelled through a proxy.
+type ProxyStream = <HttpConnector as tower_service::Service<http::Uri>>::Response;
+
 impl tower_service::Service<http::Uri> for ProxyConnector {
-    type Response = <HttpConnector as tower_service::Service<http::Uri>>::Response;
+    type Response = ProxyStream;
     type Error = BoxError;
     type Future = std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
@@ -459,36 +464,74 @@ impl tower_service::Service<http::Uri> for ProxyConnector {
             let connecting = self.http.call(destination);
             return Box::pin(async move { connecting.await.map_err(Into::into) });
         };
-        let mut tunnel = Tunnel::new(intercept.uri().clone(), self.http.clone());
-        if let Some(authorization) = intercept.basic_auth() {
-            tunnel = tunnel.with_auth(authorization.clone());
-        }
-        // The tunnel assumes port 443 when the destination names none.
-        let destination = with_explicit_port(destination);
-        let connecting = tunnel.call(destination);
+        let connecting = self.http.call(intercept.uri().clone());
+        let authorization = intercept.basic_auth().cloned();
         Box::pin(async move {
-            connecting
+            let stream = connecting
                 .await
-                .map_err(|error| BoxError::from(format!("proxy tunnel: {error}")))
+                .map_err(|error| format!("cannot connect to the proxy: {error}"))?;
+            tunnel(stream, &destination, authorization).await
         })
     }
 }
 
-fn with_explicit_port(uri: http::Uri) -> http::Uri {
-    let Some(authority) = uri.authority() else {
-        return uri;
-    };
-    if authority.port().is_some() {
-        return uri;
+/// The longest answer to `CONNECT` read before giving up on it.
+const MAX_CONNECT_RESPONSE: usize = 8 * 1024;
+
+/// Asks the proxy on `stream` for a tunnel to `destination` (`CONNECT host:port`); any answer
+/// but 200 is an error that quotes the proxy's status line. (hyper-util's own tunnel keeps
+/// only 407 apart and drops every other status.)
+async fn tunnel(
+    mut stream: ProxyStream,
+    destination: &http::Uri,
+    authorization: Option<http::HeaderValue>,
+) -> Result<ProxyStream, BoxError> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let host = destination
+        .host()
+        .ok_or("the destination has no host to tunnel to")?;
+    let port = destination
+        .port_u16()
+        .unwrap_or(if destination.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    let mut request =
+        format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n").into_bytes();
+    if let Some(authorization) = authorization {
+        request.extend_from_slice(b"Proxy-Authorization: ");
+        request.extend_from_slice(authorization.as_bytes());
+        request.extend_from_slice(b"\r\n");
     }
-    let port = if uri.scheme_str() == Some("https") {
-        443
-    } else {
-        80
+    request.extend_from_slice(b"\r\n");
+    let tcp = stream.inner_mut();
+    tcp.write_all(&request).await?;
+    let mut response = Vec::new();
+    let mut chunk = [0_u8; 1024];
+    let head_length = loop {
+        let read = tcp.read(&mut chunk).await?;
+        if read == 0 {
+            return Err("the proxy closed the connection instead of answering CONNECT".into());
+        }
+        response.extend_from_slice(&chunk[..read]);
+        if let Some(end) = response.windows(4).position(|window| window == b"\r\n\r\n") {
+            break end + 4;
+        }
+        if response.len() > MAX_CONNECT_RESPONSE {
+            return Err("the proxy's answer to CONNECT is too long".into());
+        }
     };
-    let mut parts = uri.clone().into_parts();
-    parts.authority = format!("{authority}:{port}").parse().ok();
-    http::Uri::from_parts(parts).unwrap_or(uri)
+    let head = String::from_utf8_lossy(&response[..head_length]);
+    let status_line = head.lines().next().unwrap_or_default().trim();
+    if status_line.split_whitespace().nth(1) != Some("200") {
+        return Err(format!("the proxy refused the tunnel: {status_line}").into());
+    }
+    if response.len() > head_length {
+        return Err("the proxy sent data before the tunnel was open".into());
+    }
+    Ok(stream)
 }
 
 fn pooled_client(
@@ -507,7 +550,7 @@ fn pooled_client(
 #[cfg(feature = "rustls")]
 fn https_connector(tls: Tls, inner: ProxyConnector) -> Result<Connector, Error> {
     let mut config = match tls {
-        Tls::Config(config) => config,
+        Tls::Config(config) => *config,
         Tls::Roots(roots) => {
             let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
             rustls::ClientConfig::builder_with_provider(provider)

@@ -193,7 +193,14 @@ impl UreqTransportBuilder {
         let mut roots = Vec::new();
         for item in ureq::tls::parse_pem(pem) {
             match item {
-                Ok(ureq::tls::PemItem::Certificate(certificate)) => roots.push(certificate),
+                Ok(ureq::tls::PemItem::Certificate(certificate)) => {
+                    // ureq would skip a certificate that does not parse: refuse it here.
+                    let der = rustls::pki_types::CertificateDer::from(certificate.der());
+                    rustls::RootCertStore::empty().add(der).map_err(|error| {
+                        ConfigError::Tls(format!("cannot use a root certificate: {error}"))
+                    })?;
+                    roots.push(certificate);
+                }
                 Ok(_) => {}
                 Err(error) => {
                     return Err(ConfigError::Tls(format!(
@@ -332,7 +339,10 @@ impl ProxyUrl {
         if authority.host().is_empty() {
             return Err(invalid("the proxy URL has no host"));
         }
-        if uri.path_and_query().is_some_and(|path| path.as_str() != "/") {
+        if uri
+            .path_and_query()
+            .is_some_and(|path| path.as_str() != "/")
+        {
             return Err(invalid("the proxy URL must not have a path"));
         }
         let proxy = ureq::Proxy::new(url).map_err(|_| invalid("the proxy URL does not parse"))?;
@@ -450,7 +460,9 @@ impl FastResolver {
 fn transport_error(error: ureq::Error, url: &str) -> TransportError {
     let kind = match &error {
         ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
-        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
+        ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_) => TransportErrorKind::Connect,
         ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => {
             TransportErrorKind::Connect
         }
