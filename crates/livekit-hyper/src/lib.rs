@@ -464,6 +464,14 @@ impl tower_service::Service<http::Uri> for ProxyConnector {
             let connecting = self.http.call(destination);
             return Box::pin(async move { connecting.await.map_err(Into::into) });
         };
+        if intercept.uri().scheme_str() != Some("http") {
+            // A SOCKS or TLS proxy from ALL_PROXY / HTTPS_PROXY: never send it plain CONNECT.
+            return Box::pin(async {
+                Err("the proxy environment names a proxy that is not http://; this transport \
+                     tunnels through HTTP proxies only"
+                    .into())
+            });
+        }
         let connecting = self.http.call(intercept.uri().clone());
         let authorization = intercept.basic_auth().cloned();
         Box::pin(async move {

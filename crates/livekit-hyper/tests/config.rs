@@ -13,6 +13,7 @@ fn config_error(result: Result<impl std::fmt::Debug, Error>) -> ConfigError {
     }
 }
 
+#[cfg(feature = "rustls")]
 #[test]
 fn a_pem_without_a_certificate_is_a_tls_configuration_error() {
     for pem in [
@@ -28,6 +29,7 @@ fn a_pem_without_a_certificate_is_a_tls_configuration_error() {
     }
 }
 
+#[cfg(feature = "rustls")]
 #[test]
 fn a_certificate_that_does_not_parse_is_a_tls_configuration_error() {
     let pem = b"-----BEGIN CERTIFICATE-----\nAAECAwQFBgcICQ==\n-----END CERTIFICATE-----\n";

@@ -20,7 +20,12 @@ const PROTOCOL: &str = "HTTP/2.0";
 fn build_transport(options: &EdgeOptions) -> Result<Transport, livekit_core::Error> {
     let mut builder = Transport::builder();
     if options.ca {
-        builder = builder.root_certificates_pem(&ca_pem())?;
+        #[cfg(feature = "rustls")]
+        {
+            builder = builder.root_certificates_pem(&ca_pem())?;
+        }
+        #[cfg(not(feature = "rustls"))]
+        panic!("the TLS tests need the rustls feature");
     }
     match &options.proxy {
         ProxyChoice::Environment => {}

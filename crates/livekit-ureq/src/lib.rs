@@ -463,6 +463,8 @@ fn transport_error(error: ureq::Error, url: &str) -> TransportError {
         ureq::Error::HostNotFound
         | ureq::Error::ConnectionFailed
         | ureq::Error::ConnectProxyFailed(_) => TransportErrorKind::Connect,
+        // rustls' verdict on the server's certificate reaches ureq as an I/O error.
+        ureq::Error::Io(io) if is_tls_failure(io) => TransportErrorKind::Tls,
         ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => {
             TransportErrorKind::Connect
         }
@@ -475,6 +477,19 @@ fn transport_error(error: ureq::Error, url: &str) -> TransportError {
         _ => TransportErrorKind::Other,
     };
     TransportError::new(kind, url, error.to_string()).with_source(error)
+}
+
+/// Whether an I/O error carries a TLS failure (a certificate refused, a handshake failed).
+fn is_tls_failure(error: &std::io::Error) -> bool {
+    #[cfg(feature = "rustls")]
+    if error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+    {
+        return true;
+    }
+    let _ = error;
+    false
 }
 
 /// The executor behind [`LiveKitApi`], as the service clients name it:
