@@ -467,9 +467,11 @@ impl tower_service::Service<http::Uri> for ProxyConnector {
         if intercept.uri().scheme_str() != Some("http") {
             // A SOCKS or TLS proxy from ALL_PROXY / HTTPS_PROXY: never send it plain CONNECT.
             return Box::pin(async {
-                Err("the proxy environment names a proxy that is not http://; this transport \
+                Err(
+                    "the proxy environment names a proxy that is not http://; this transport \
                      tunnels through HTTP proxies only"
-                    .into())
+                        .into(),
+                )
             });
         }
         let connecting = self.http.call(intercept.uri().clone());
