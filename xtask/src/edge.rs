@@ -30,6 +30,9 @@ const ENV_PROXY_PORT: u16 = 7903;
 const EXPLICIT_PROXY_PORT: u16 = 7904;
 /// Reached only with the proxy bypassed (`no_proxy`): the proxy log must never name it.
 const BYPASS_PORT: u16 = 7905;
+/// A certificate for the address 127.0.0.1, which NO_PROXY exempts from the proxy: the proxy
+/// log must never name it either.
+const ADDRESS_PORT: u16 = 7906;
 /// tinyproxy's port.
 const PROXY_PORT: u16 = 7910;
 
@@ -91,6 +94,10 @@ impl Edge {
             ("LIVEKIT_E2E_ENV_PROXY_URL", https(ENV_PROXY_PORT)),
             ("LIVEKIT_E2E_EXPLICIT_PROXY_URL", https(EXPLICIT_PROXY_PORT)),
             ("LIVEKIT_E2E_BYPASS_URL", https(BYPASS_PORT)),
+            (
+                "LIVEKIT_E2E_NO_PROXY_URL",
+                format!("https://127.0.0.1:{ADDRESS_PORT}"),
+            ),
             ("LIVEKIT_E2E_PROXY", proxy.clone()),
             ("LIVEKIT_E2E_PROXY_PASSWORD", PROXY_PASSWORD.to_owned()),
             (
@@ -135,6 +142,7 @@ impl Edge {
             ENV_PROXY_PORT,
             EXPLICIT_PROXY_PORT,
             BYPASS_PORT,
+            ADDRESS_PORT,
         ] {
             self.wait_for_port("nginx", port)?;
         }
@@ -263,8 +271,8 @@ fn write(path: &Path, text: &str) -> Result {
     fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
-/// A CA, a server certificate for `localhost` and one for `wrong.example`, both signed by
-/// it: EC P-256, valid for two days.
+/// A CA and server certificates signed by it, for `localhost`, for `wrong.example` and for
+/// the address 127.0.0.1: EC P-256, valid for two days.
 fn make_certificates(dir: &Path) -> Result {
     let openssl = |args: &[&str]| {
         run(Command::new("openssl").args(args).current_dir(dir)).map_err(|error| {
@@ -298,7 +306,14 @@ fn make_certificates(dir: &Path) -> Result {
         "keyUsage=critical,keyCertSign,cRLSign",
     ]);
     openssl(&ca)?;
-    for (name, host) in [("server", "localhost"), ("wrong", "wrong.example")] {
+    for (serial, (name, alternative_name)) in [
+        ("server", "DNS:localhost"),
+        ("wrong", "DNS:wrong.example"),
+        ("address", "IP:127.0.0.1"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let (key, request, certificate, extensions) = (
             format!("{name}.key"),
             format!("{name}.csr"),
@@ -308,11 +323,15 @@ fn make_certificates(dir: &Path) -> Result {
         write(
             &dir.join(&extensions),
             &format!(
-                "subjectAltName=DNS:{host}\nbasicConstraints=CA:FALSE\n\
+                "subjectAltName={alternative_name}\nbasicConstraints=CA:FALSE\n\
                  keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
             ),
         )?;
-        let subject = format!("/CN={host}");
+        let common_name = alternative_name
+            .split_once(':')
+            .map_or("", |(_, name)| name);
+        let subject = format!("/CN={common_name}");
+        let serial = (serial + 2).to_string();
         let mut csr = vec!["req", "-subj", &subject];
         csr.extend(new_key);
         csr.extend(["-keyout", &key, "-out", &request]);
@@ -327,7 +346,7 @@ fn make_certificates(dir: &Path) -> Result {
             "-CAkey",
             "ca.key",
             "-set_serial",
-            if name == "server" { "2" } else { "3" },
+            &serial,
             "-days",
             "2",
             "-extfile",
@@ -387,6 +406,9 @@ http {{
 {}{}        location / {{ {upstream} }}
     }}
     server {{
+{}{}        location / {{ {upstream} }}
+    }}
+    server {{
 {}{}        location / {{
             if ($http_x_gateway_key != \"{GATEWAY_KEY}\") {{ return 401 \"gateway key missing\\n\"; }}
             {upstream}
@@ -403,6 +425,8 @@ http {{
         tls("server"),
         listen(&[WRONG_NAME_PORT]),
         tls("wrong"),
+        listen(&[ADDRESS_PORT]),
+        tls("address"),
         listen(&[GATEWAY_PORT]),
         tls("server"),
     );

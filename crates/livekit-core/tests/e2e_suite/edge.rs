@@ -268,7 +268,15 @@ e2e_test!(https_goes_through_the_proxy_the_environment_names_and_no_proxy_is_hon
     call!(api.room().list_rooms(Default::default())).unwrap();
     assert!(proxy_tunnels_to(&host_port) > before, "no CONNECT to {host_port} in the proxy's log");
 
-    // The plain-http server is in NO_PROXY: the rest of the suite never went through.
+    // 127.0.0.1 is in NO_PROXY: over https (a certificate for the address) ...
+    let exempt = edge_var("LIVEKIT_E2E_NO_PROXY_URL");
+    let api = edge_api(&exempt, &EdgeOptions::trusting_the_ca(), Default::default()).unwrap();
+    let tag = unique("no-proxy");
+    call!(api.room().with_options(tagged(&tag)).list_rooms(Default::default())).unwrap();
+    assert_eq!(nginx_log(&tag, 1).len(), 1);
+    // tinyproxy logs a CONNECT before it opens the tunnel: had there been one, it is logged.
+    assert_eq!(proxy_tunnels_to(exempt.trim_start_matches("https://")), 0);
+    // ... and the plain-http server: the rest of the suite never went through.
     let plain = url();
     call!(self::api().room().list_rooms(Default::default())).unwrap();
     assert_eq!(proxy_tunnels_to(plain.trim_start_matches("http://")), 0);
