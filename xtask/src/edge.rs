@@ -122,7 +122,7 @@ impl Edge {
         let config = prefix.join("nginx.conf");
         write(&config, &nginx_config(&self.dir, upstream_port))?;
         let child = spawn(
-            Command::new("nginx")
+            Command::new(program("nginx"))
                 .arg("-p")
                 .arg(&prefix)
                 .arg("-c")
@@ -153,7 +153,10 @@ impl Edge {
         let config = self.dir.join("tinyproxy.conf");
         write(&config, &tinyproxy_config(&self.dir))?;
         let child = spawn(
-            Command::new("tinyproxy").arg("-d").arg("-c").arg(&config),
+            Command::new(program("tinyproxy"))
+                .arg("-d")
+                .arg("-c")
+                .arg(&config),
             "tinyproxy",
             &self.dir,
             "tinyproxy is needed: apt-get install tinyproxy",
@@ -226,6 +229,16 @@ impl Drop for Edge {
             eprintln!("edge: {error}");
         }
     }
+}
+
+/// `name` on PATH, else Debian's `/usr/sbin/<name>` (PATH may leave `/usr/sbin` out).
+fn program(name: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    on_path.unwrap_or_else(|| Path::new("/usr/sbin").join(name))
 }
 
 fn spawn(command: &mut Command, name: &str, dir: &Path, missing: &str) -> Result<Child> {
