@@ -4,7 +4,8 @@
 //!
 //! Outside the namespace it builds what the tier needs (the server and the participant,
 //! cached; the test binaries), since nothing can be fetched from inside; then it runs itself
-//! again inside one, where it starts the server and runs the tests.
+//! again inside one, where it starts the server, the TLS terminator and the proxy in front of
+//! it (see `edge`), and runs the tests.
 //!
 //! Then the cluster phase: two livekit-server nodes sharing one redis (each placing the rooms
 //! it creates on itself, see `server::ClusterNode`), for the `cluster` suites of both
@@ -86,6 +87,14 @@ fn inside(participant: &str, test_args: &[String]) -> Result {
         api_secret: API_SECRET.to_owned(),
         ..crate::server::StartOptions::default()
     })?;
+    // TLS, HTTP/2, a gateway and a proxy in front of the server (see `edge`).
+    let edge = match crate::edge::Edge::start(PORT) {
+        Ok(edge) => edge,
+        Err(error) => {
+            let _ = server.stop();
+            return Err(error);
+        }
+    };
     // Offline: everything was built outside, and nothing can be fetched from in here.
     let outcome = run(tests()
         .args(["--offline", "--", "--ignored"])
@@ -94,9 +103,11 @@ fn inside(participant: &str, test_args: &[String]) -> Result {
         .env("LIVEKIT_E2E_API_KEY", API_KEY)
         .env("LIVEKIT_E2E_API_SECRET", API_SECRET)
         .env("LIVEKIT_E2E_SERVER_BIN", server.binary())
-        .env(PARTICIPANT_VARIABLE, participant));
+        .env(PARTICIPANT_VARIABLE, participant)
+        .envs(edge.env()));
+    let edge_stopped = edge.stop();
     let stopped = server.stop();
-    outcome.and(stopped)?;
+    outcome.and(edge_stopped).and(stopped)?;
     cluster_phase(participant, test_args)
 }
 

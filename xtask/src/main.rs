@@ -29,6 +29,7 @@ mod ci;
 #[cfg(feature = "codegen")]
 mod codegen;
 mod e2e;
+mod edge;
 mod examples;
 mod fuzz;
 mod interop;

@@ -80,6 +80,8 @@ pub struct Call<'c, R: Rpc> {
     request: R::Request,
     request_id: String,
     plan: CallPlan,
+    /// The call's own headers, added to every attempt.
+    headers: http::HeaderMap,
     /// Keep a successful response's body as it came, for [`Call::finish_body`].
     keep_body: bool,
     state: State<Finished<R>>,
@@ -105,6 +107,7 @@ impl<'c, R: Rpc> Call<'c, R> {
         Self {
             client,
             plan: CallPlan::new(client, &R::DESCRIPTOR, &options),
+            headers: std::mem::take(&mut options.headers),
             request,
             request_id,
             keep_body: false,
@@ -220,6 +223,7 @@ impl<'c, R: Rpc> Call<'c, R> {
             request_id: &self.request_id,
             target: attempt.target.as_ref(),
             remaining: attempt.remaining,
+            headers: Some(&self.headers),
         };
         match self.client.build_request::<R>(&self.request, &context) {
             Ok(request) => {

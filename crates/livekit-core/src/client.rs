@@ -6,7 +6,8 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use http::HeaderMap;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use livekit_auth::{AccessToken, Credentials};
 use prost::Message as _;
 
@@ -72,8 +73,9 @@ impl fmt::Debug for PresignedToken {
     }
 }
 
-/// Settings of a [`Client`]; every value is valid, so the fields are public.
-#[derive(Debug, Clone)]
+/// Settings of a [`Client`]; the fields are public, and [`Client::with_auth`] checks the
+/// few that can be wrong (the user agent, the token lifetime, the custom headers).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientOptions {
     /// The `User-Agent` header.
@@ -89,6 +91,67 @@ pub struct ClientOptions {
     /// How many distinct service tokens to keep (one per grant set; room-scoped grants make
     /// one per room). When full, expired entries go first, then the whole cache.
     pub token_cache_capacity: usize,
+    /// Headers sent on every request, for a gateway in front of the server (an API key, a
+    /// routing tag). They cannot replace the ones the client sets itself (see
+    /// [`is_reserved_header`]); a call's own [`CallOptions::headers`](crate::CallOptions)
+    /// replace those of the same name. Their values never appear in `Debug` output.
+    pub headers: HeaderMap,
+}
+
+impl ClientOptions {
+    /// The same options with `name: value` added to [`headers`](Self::headers). The value is
+    /// marked sensitive, so that HTTP libraries that honour the mark keep it out of logs.
+    pub fn with_header(mut self, name: HeaderName, mut value: HeaderValue) -> Self {
+        value.set_sensitive(true);
+        self.headers.append(name, value);
+        self
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("user_agent", &self.user_agent)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("retry", &self.retry)
+            .field("send_timeout_header", &self.send_timeout_header)
+            .field("service_token_ttl", &self.service_token_ttl)
+            .field("token_cache_capacity", &self.token_cache_capacity)
+            .field("headers", &HeaderNames(&self.headers))
+            .finish()
+    }
+}
+
+/// A header map in `Debug` output: the names only, since a gateway header's value is often
+/// a secret.
+pub(crate) struct HeaderNames<'a>(pub(crate) &'a HeaderMap);
+
+impl fmt::Debug for HeaderNames<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|name| (name.as_str(), "<redacted>")))
+            .finish()
+    }
+}
+
+/// Whether `name` is a header the client sets itself, or one that belongs to the connection
+/// rather than to the request: custom headers cannot carry it.
+pub fn is_reserved_header(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "authorization"
+            | "content-type"
+            | "content-length"
+            | "host"
+            | "user-agent"
+            | "connection"
+            | "transfer-encoding"
+            | "te"
+            | "upgrade"
+            | "proxy-authorization"
+            | REQUEST_ID_HEADER
+            | TWIRP_TIMEOUT_HEADER
+    )
 }
 
 impl Default for ClientOptions {
@@ -100,13 +163,14 @@ impl Default for ClientOptions {
             send_timeout_header: false,
             service_token_ttl: Duration::from_secs(600),
             token_cache_capacity: 1024,
+            headers: HeaderMap::new(),
         }
     }
 }
 
 /// What a single call adds to a request: the time and the request id, which the core never
-/// makes up itself.
-#[derive(Debug, Clone, Copy)]
+/// makes up itself, and the call's own headers.
+#[derive(Clone, Copy)]
 #[non_exhaustive]
 pub struct CallContext<'a> {
     /// Now, in Unix seconds: service tokens are minted (or reused) at this time.
@@ -117,6 +181,21 @@ pub struct CallContext<'a> {
     pub target: Option<&'a BaseUrl>,
     /// The remaining budget, sent in `X-Twirp-Timeout-Ms` when the option is on.
     pub remaining: Option<Duration>,
+    /// The call's own headers ([`CallOptions::headers`](crate::CallOptions)): they replace
+    /// the client's headers of the same name.
+    pub headers: Option<&'a HeaderMap>,
+}
+
+impl fmt::Debug for CallContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallContext")
+            .field("now", &self.now)
+            .field("request_id", &self.request_id)
+            .field("target", &self.target)
+            .field("remaining", &self.remaining)
+            .field("headers", &self.headers.map(HeaderNames))
+            .finish()
+    }
 }
 
 impl<'a> CallContext<'a> {
@@ -128,6 +207,7 @@ impl<'a> CallContext<'a> {
             request_id,
             target: None,
             remaining: None,
+            headers: None,
         }
     }
 
@@ -140,6 +220,12 @@ impl<'a> CallContext<'a> {
     /// The same, with what is left of the call's budget (sent when the option is on).
     pub fn with_remaining(mut self, remaining: Duration) -> Self {
         self.remaining = Some(remaining);
+        self
+    }
+
+    /// The same, with the call's own headers.
+    pub fn with_headers(mut self, headers: &'a HeaderMap) -> Self {
+        self.headers = Some(headers);
         self
     }
 }
@@ -216,6 +302,13 @@ impl Client {
     pub fn with_auth(base: BaseUrl, auth: Auth, options: ClientOptions) -> Result<Self, Error> {
         let user_agent = HeaderValue::from_str(&options.user_agent)
             .map_err(|_| ConfigError::Option("the user agent is not a valid header value"))?;
+        if options.headers.keys().any(is_reserved_header) {
+            return Err(ConfigError::Option(
+                "a custom header cannot replace one the client sets (authorization, \
+                 content-type, user-agent, x-livekit-request-id, ...) or a connection header",
+            )
+            .into());
+        }
         if options.service_token_ttl < Duration::from_secs(120) {
             return Err(ConfigError::Option(
                 "service tokens must live at least 120 s, so a cached one outlives its call",
@@ -301,7 +394,9 @@ impl Client {
 
     /// Builds the HTTP request of one attempt of RPC `R`:
     /// `POST {base}/twirp/livekit.{Service}/{Method}` with the protobuf body, the least-grant
-    /// token, `Content-Type: application/protobuf`, `User-Agent` and `X-Livekit-Request-Id`.
+    /// token, `Content-Type: application/protobuf`, `User-Agent` and `X-Livekit-Request-Id`,
+    /// then the client's custom headers and the call's (which replace the client's of the
+    /// same name). A call header the client sets itself is a [`BuildError::ReservedHeader`].
     pub fn build_request<R: Rpc>(
         &self,
         request: &R::Request,
@@ -328,12 +423,44 @@ impl Client {
             let millis = remaining.as_millis().max(1);
             builder = builder.header(TWIRP_TIMEOUT_HEADER, millis.to_string());
         }
+        if let Some(headers) = builder.headers_mut() {
+            self.add_custom_headers(headers, call.headers)?;
+        }
         builder.body(request.encode_to_vec()).map_err(|error| {
             Error::Build(BuildError::Request {
                 rpc: descriptor.name,
                 reason: error.to_string(),
             })
         })
+    }
+
+    /// Adds the client's custom headers, then the call's, which replace the client's of the
+    /// same name. Every value is marked sensitive.
+    pub(crate) fn add_custom_headers(
+        &self,
+        headers: &mut HeaderMap,
+        call_headers: Option<&HeaderMap>,
+    ) -> Result<(), Error> {
+        let call_headers = call_headers.filter(|headers| !headers.is_empty());
+        if let Some(name) =
+            call_headers.and_then(|headers| headers.keys().find(|name| is_reserved_header(name)))
+        {
+            return Err(BuildError::ReservedHeader(name.clone()).into());
+        }
+        for (name, value) in &self.options.headers {
+            if call_headers.is_some_and(|call| call.contains_key(name)) {
+                continue;
+            }
+            let mut value = value.clone();
+            value.set_sensitive(true);
+            headers.append(name, value);
+        }
+        for (name, value) in call_headers.into_iter().flatten() {
+            let mut value = value.clone();
+            value.set_sensitive(true);
+            headers.append(name, value);
+        }
+        Ok(())
     }
 
     /// Parses the response to one attempt of RPC `R`: the message on 200, otherwise the

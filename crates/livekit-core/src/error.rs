@@ -131,8 +131,12 @@ pub enum ConfigError {
     Environment(&'static str),
     /// A client option is out of range.
     Option(&'static str),
-    /// TLS cannot be set up: an `https` URL on a build without TLS, or no root certificates.
+    /// TLS cannot be set up: an `https` URL on a build without TLS, no root certificates, or
+    /// root certificates that do not parse.
     Tls(String),
+    /// The proxy setting cannot be used; the reason never quotes the URL, which may carry a
+    /// password.
+    Proxy(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -144,6 +148,7 @@ impl fmt::Display for ConfigError {
                 f.write_str(message)
             }
             Self::Tls(message) => f.write_str(message),
+            Self::Proxy(reason) => write!(f, "invalid proxy: {reason}"),
         }
     }
 }
@@ -169,6 +174,9 @@ pub enum BuildError {
     RegionRequest(String),
     /// A [`Call`](crate::Call) was asked for its result before it finished.
     Unfinished,
+    /// A call's custom header is one the client sets itself (see
+    /// [`is_reserved_header`](crate::is_reserved_header)): the named one.
+    ReservedHeader(http::HeaderName),
 }
 
 impl fmt::Display for BuildError {
@@ -179,6 +187,10 @@ impl fmt::Display for BuildError {
             Self::Request { rpc, reason } => write!(f, "invalid request for {rpc}: {reason}"),
             Self::RegionRequest(reason) => write!(f, "invalid region request: {reason}"),
             Self::Unfinished => f.write_str("the call was finished before it was done"),
+            Self::ReservedHeader(name) => write!(
+                f,
+                "the {name} header is set by the client; a custom header cannot replace it"
+            ),
         }
     }
 }

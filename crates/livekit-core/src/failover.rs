@@ -72,14 +72,18 @@ impl Client {
         &self,
         authorization: HeaderValue,
     ) -> Result<http::Request<Vec<u8>>, Error> {
-        http::Request::builder()
+        let mut builder = http::Request::builder()
             .method(http::Method::GET)
             .uri(format!("{}/settings/regions", self.base_url().origin()))
             .header(AUTHORIZATION, authorization)
             .header(
                 USER_AGENT,
                 HeaderValue::from_static(crate::client::DEFAULT_USER_AGENT),
-            )
+            );
+        if let Some(headers) = builder.headers_mut() {
+            self.add_custom_headers(headers, None)?;
+        }
+        builder
             .body(Vec::new())
             .map_err(|error| Error::Build(crate::BuildError::RegionRequest(error.to_string())))
     }

@@ -76,7 +76,7 @@ pub use api::{Assemble, DefaultTransport, LiveKitApi};
 pub use call::{Call, Clock, ResponseBody, Step};
 pub use client::{
     Auth, CallContext, Client, ClientOptions, DEFAULT_USER_AGENT, PresignedToken,
-    REQUEST_ID_HEADER, TWIRP_TIMEOUT_HEADER,
+    REQUEST_ID_HEADER, TWIRP_TIMEOUT_HEADER, is_reserved_header,
 };
 pub use error::{
     BuildError, ConfigError, DecodeError, Error, RpcError, RpcErrorCode, ServerError,
@@ -115,6 +115,9 @@ pub mod facade {
         TransportError, TransportErrorKind, TwirpCode, WebhookError, WebhookEvent,
         WebhookEventKind, WebhookReceiver, auth, list_add, list_remove, list_set, proto, rpc,
     };
+    /// The `http` crate, whose types the public API speaks: custom headers are
+    /// [`HeaderName`](http::HeaderName)s and [`HeaderValue`](http::HeaderValue)s.
+    pub use http;
 }
 
 // The README's example is compiled as a doctest, so that it cannot drift from the API.

@@ -2,7 +2,11 @@
 //! [`CallOptions`]. Plain values, with no behaviour of their own; the plan in `retry` reads
 //! them.
 
+use std::fmt;
 use std::time::Duration;
+
+use http::HeaderMap;
+use http::header::{HeaderName, HeaderValue};
 
 /// How a client retries. Every value is valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +42,7 @@ impl Default for RetryPolicy {
 }
 
 /// Per-call overrides of the client's settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CallOptions {
     /// The budget of each attempt, instead of the RPC's default.
@@ -49,6 +53,23 @@ pub struct CallOptions {
     pub max_attempts: Option<u32>,
     /// Retry this call even if it is not safe to repeat.
     pub retry_unsafe: Option<bool>,
+    /// Headers for this call only, for a gateway in front of the server; they replace the
+    /// client's [custom headers](crate::ClientOptions::headers) of the same name. A header
+    /// the client sets itself fails the call with
+    /// [`BuildError::ReservedHeader`](crate::BuildError). Values never appear in `Debug`.
+    pub headers: HeaderMap,
+}
+
+impl fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("max_attempts", &self.max_attempts)
+            .field("retry_unsafe", &self.retry_unsafe)
+            .field("headers", &crate::client::HeaderNames(&self.headers))
+            .finish()
+    }
 }
 
 impl CallOptions {
@@ -73,6 +94,14 @@ impl CallOptions {
     /// Options that allow retrying an unsafe RPC.
     pub fn with_retry_unsafe(mut self, retry: bool) -> Self {
         self.retry_unsafe = Some(retry);
+        self
+    }
+
+    /// Options with `name: value` added to [`headers`](Self::headers), the value marked
+    /// sensitive.
+    pub fn with_header(mut self, name: HeaderName, mut value: HeaderValue) -> Self {
+        value.set_sensitive(true);
+        self.headers.append(name, value);
         self
     }
 }

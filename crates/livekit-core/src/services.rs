@@ -34,7 +34,7 @@ macro_rules! service_client {
                 }
             }
 
-            /// The same client with these per-call options (timeout, deadline, retries).
+            /// The same client with these per-call options (timeout, deadline, retries, headers).
             pub fn with_options(mut self, options: CallOptions) -> Self {
                 self.options = options;
                 self

@@ -28,7 +28,16 @@
 //! - `platform-verifier`: verify certificates with the operating system's verifier.
 //! - `http2` (default): HTTP/2 where the server offers it over TLS (ALPN).
 //!
-//! A caller-supplied rustls configuration is accepted by [`HyperTransport::with_tls_config`].
+//! A private CA, an HTTP proxy or a caller-supplied rustls configuration are set on
+//! [`HyperTransport::builder`]; custom headers for a gateway are the core's
+//! [`ClientOptions::headers`] and [`CallOptions::headers`].
+//!
+//! # Proxies
+//!
+//! By default the transport honours `HTTPS_PROXY` (for `https` servers), `HTTP_PROXY` (for
+//! `http` ones), `ALL_PROXY` and `NO_PROXY`, read when it is built; requests go through the
+//! proxy in a `CONNECT` tunnel, so TLS stays end to end. [`HyperTransportBuilder::proxy`]
+//! sets one in code, [`HyperTransportBuilder::without_proxy`] ignores the environment.
 
 // A std crate: `core::`/`alloc::` paths would buy nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
@@ -39,6 +48,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use livekit_core::{AsyncApi, DefaultTransport, SystemEnvironment, Transport};
 
@@ -53,17 +63,21 @@ pub struct ReadmeDoctests;
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 #[cfg(feature = "rustls")]
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connector = hyper_rustls::HttpsConnector<ProxyConnector>;
 #[cfg(not(feature = "rustls"))]
-type Connector = HttpConnector;
+type Connector = ProxyConnector;
 
 /// An async [`Transport`] on a pooled, keep-alive hyper client. Cheap to clone: clones share
 /// the pool.
+///
+/// [`HyperTransport::new`] trusts the default roots and honours the proxy environment
+/// variables; [`HyperTransport::builder`] sets a private CA, a proxy, the pool.
 #[derive(Clone)]
 pub struct HyperTransport {
     client: HyperClient<Connector, Full<Bytes>>,
     /// Kept to rebuild the pool when its settings change.
     connector: Connector,
+    proxy: ProxyMode,
     pool_idle_timeout: Duration,
     max_response_bytes: usize,
 }
@@ -71,6 +85,7 @@ pub struct HyperTransport {
 impl std::fmt::Debug for HyperTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HyperTransport")
+            .field("proxy", &self.proxy)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
@@ -78,29 +93,35 @@ impl std::fmt::Debug for HyperTransport {
 }
 
 impl HyperTransport {
-    /// A transport with its own connection pool and the default TLS setup.
+    /// A transport with its own connection pool, the default TLS roots (see the crate's
+    /// features) and the proxy environment variables (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`).
     pub fn new() -> Result<Self, Error> {
-        Ok(Self::from_connector(default_connector()?))
+        Self::builder().build()
     }
 
-    /// A transport whose TLS is the given rustls configuration (roots, client certificates,
-    /// ALPN: set `alpn_protocols` to `[b"h2", b"http/1.1"]` for HTTP/2).
+    /// A builder for a transport with other roots, proxy or pool settings.
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder::default()
+    }
+
+    /// A transport whose TLS is the given rustls configuration (roots, client certificates),
+    /// with the proxy environment variables honoured. The transport sets its ALPN list
+    /// (`h2` and `http/1.1` with the `http2` feature): leave `alpn_protocols` empty.
     #[cfg(feature = "rustls")]
     pub fn with_tls_config(config: rustls::ClientConfig) -> Self {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(config)
-            .https_or_http()
-            .enable_http1();
-        #[cfg(feature = "http2")]
-        let connector = connector.enable_http2();
-        Self::from_connector(connector.build())
+        let proxy = ProxyMode::FromEnvironment;
+        let connector = https_connector(Tls::Config(Box::new(config)), proxy_connector(&proxy))
+            .expect("a caller's rustls configuration needs no setting up");
+        Self::from_connector(connector, proxy, DEFAULT_POOL_IDLE_TIMEOUT)
     }
 
-    fn from_connector(connector: Connector) -> Self {
+    fn from_connector(connector: Connector, proxy: ProxyMode, idle_timeout: Duration) -> Self {
         Self {
-            client: pooled_client(connector.clone(), DEFAULT_POOL_IDLE_TIMEOUT),
+            client: pooled_client(connector.clone(), idle_timeout),
             connector,
-            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+            proxy,
+            pool_idle_timeout: idle_timeout,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
@@ -150,6 +171,379 @@ impl HyperTransport {
     }
 }
 
+/// Settings of a [`HyperTransport`], from [`HyperTransport::builder`].
+///
+/// ```no_run
+/// use livekit_hyper::{HyperTransport, LiveKitApi};
+///
+/// # fn run() -> Result<(), livekit_hyper::Error> {
+/// let ca = std::fs::read("/etc/livekit/ca.pem").expect("the CA file");
+/// let transport = HyperTransport::builder()
+///     .root_certificates_pem(&ca)?
+///     .proxy("http://proxy.internal:3128")?
+///     .no_proxy("localhost,.svc.cluster.local")
+///     .build()?;
+/// let client = livekit_hyper::Client::new(
+///     "https://livekit.internal",
+///     livekit_hyper::auth::Credentials::new("key", "secret").expect("credentials"),
+/// )?;
+/// let api = LiveKitApi::from_parts(client, transport)?;
+/// # let _ = api;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Default)]
+pub struct HyperTransportBuilder {
+    #[cfg(feature = "rustls")]
+    tls: Option<Tls>,
+    proxy: ProxyMode,
+    no_proxy: Option<String>,
+    pool_idle_timeout: Option<Duration>,
+    max_response_bytes: Option<usize>,
+}
+
+impl std::fmt::Debug for HyperTransportBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HyperTransportBuilder")
+            .field("proxy", &self.proxy)
+            .field("no_proxy", &self.no_proxy)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the TLS configuration comes from.
+#[cfg(feature = "rustls")]
+enum Tls {
+    /// Exactly these roots, with the bundled crypto provider.
+    Roots(rustls::RootCertStore),
+    /// A caller's configuration.
+    Config(Box<rustls::ClientConfig>),
+}
+
+impl HyperTransportBuilder {
+    /// Trusts exactly the certificates of this PEM bundle (one or more `CERTIFICATE` blocks),
+    /// instead of the default roots: for a server behind a private CA. To trust a public CA
+    /// as well, put it in the bundle. A bundle with no certificate, or one that does not
+    /// parse, is a [`ConfigError::Tls`].
+    #[cfg(feature = "rustls")]
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject as _;
+
+        let mut roots = rustls::RootCertStore::empty();
+        for certificate in CertificateDer::pem_slice_iter(pem) {
+            let certificate = certificate.map_err(|error| {
+                ConfigError::Tls(format!("cannot read the root certificates' PEM: {error}"))
+            })?;
+            roots.add(certificate).map_err(|error| {
+                ConfigError::Tls(format!("cannot use a root certificate: {error}"))
+            })?;
+        }
+        if roots.is_empty() {
+            return Err(ConfigError::Tls(
+                "the root certificates' PEM holds no CERTIFICATE block".into(),
+            )
+            .into());
+        }
+        self.tls = Some(Tls::Roots(roots));
+        Ok(self)
+    }
+
+    /// Uses this rustls configuration (roots, client certificates). The transport sets its
+    /// ALPN list: leave `alpn_protocols` empty.
+    #[cfg(feature = "rustls")]
+    pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
+        self.tls = Some(Tls::Config(Box::new(config)));
+        self
+    }
+
+    /// Sends every request through this HTTP proxy (`http://[user:password@]host:port`),
+    /// in a `CONNECT` tunnel, whatever the proxy environment variables say. The credentials
+    /// go in `Proxy-Authorization` and never in `Debug` output or errors. A URL that is not
+    /// an `http` proxy URL is a [`ConfigError::Proxy`].
+    pub fn proxy(mut self, url: &str) -> Result<Self, Error> {
+        self.proxy = ProxyMode::Explicit(ProxyUrl::parse(url)?);
+        Ok(self)
+    }
+
+    /// Hosts that bypass the explicit [`proxy`](Self::proxy): a comma-separated list in
+    /// `NO_PROXY`'s syntax (`localhost,.internal,10.0.0.0/8`). With the environment's proxy,
+    /// `NO_PROXY` itself applies.
+    pub fn no_proxy(mut self, hosts: &str) -> Self {
+        self.no_proxy = Some(hosts.to_owned());
+        self
+    }
+
+    /// Connects directly, whatever the proxy environment variables say.
+    pub fn without_proxy(mut self) -> Self {
+        self.proxy = ProxyMode::Disabled;
+        self
+    }
+
+    /// Closes pooled connections idle this long (default [`DEFAULT_POOL_IDLE_TIMEOUT`]).
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The response body cap, in bytes (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// The transport. Reads the proxy environment variables, unless a proxy was set or
+    /// turned off.
+    pub fn build(self) -> Result<HyperTransport, Error> {
+        let proxy = match (self.proxy, self.no_proxy) {
+            (ProxyMode::Explicit(url), Some(hosts)) => ProxyMode::Explicit(url.bypassing(hosts)),
+            (proxy, _) => proxy,
+        };
+        let inner = proxy_connector(&proxy);
+        #[cfg(feature = "rustls")]
+        let connector = match self.tls {
+            Some(tls) => https_connector(tls, inner)?,
+            None => default_connector(inner)?,
+        };
+        #[cfg(not(feature = "rustls"))]
+        let connector = inner;
+        let mut transport = HyperTransport::from_connector(
+            connector,
+            proxy,
+            self.pool_idle_timeout.unwrap_or(DEFAULT_POOL_IDLE_TIMEOUT),
+        );
+        if let Some(bytes) = self.max_response_bytes {
+            transport.max_response_bytes = bytes;
+        }
+        Ok(transport)
+    }
+}
+
+/// Which proxy, if any, the transport's connections go through.
+#[derive(Clone, Default)]
+enum ProxyMode {
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, read once at construction.
+    #[default]
+    FromEnvironment,
+    /// A proxy set in code.
+    Explicit(ProxyUrl),
+    /// Direct connections.
+    Disabled,
+}
+
+impl std::fmt::Debug for ProxyMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::FromEnvironment => f.write_str("FromEnvironment"),
+            Self::Explicit(url) => f.debug_tuple("Explicit").field(url).finish(),
+            Self::Disabled => f.write_str("Disabled"),
+        }
+    }
+}
+
+/// An explicit proxy's URL, checked; its `Debug` shows the host and port, never credentials.
+#[derive(Clone)]
+struct ProxyUrl {
+    url: String,
+    host_port: String,
+    no_proxy: Option<String>,
+}
+
+impl std::fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyUrl")
+            .field("host", &self.host_port)
+            .field("no_proxy", &self.no_proxy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProxyUrl {
+    fn parse(url: &str) -> Result<Self, Error> {
+        // Reasons only: the URL itself may carry a password.
+        let invalid = |reason: &'static str| Error::from(ConfigError::Proxy(reason));
+        let uri: http::Uri = url
+            .trim()
+            .parse()
+            .map_err(|_| invalid("the proxy URL does not parse"))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(invalid(
+                "the proxy URL must be http://[user:password@]host:port",
+            ));
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| invalid("the proxy URL has no host"))?;
+        if authority.host().is_empty() {
+            return Err(invalid("the proxy URL has no host"));
+        }
+        if uri
+            .path_and_query()
+            .is_some_and(|path| path.as_str() != "/")
+        {
+            return Err(invalid("the proxy URL must not have a path"));
+        }
+        let port = authority.port_u16().unwrap_or(80);
+        Ok(Self {
+            url: url.trim().to_owned(),
+            host_port: format!("{}:{port}", authority.host()),
+            no_proxy: None,
+        })
+    }
+
+    fn bypassing(mut self, hosts: String) -> Self {
+        self.no_proxy = Some(hosts);
+        self
+    }
+}
+
+/// Opens TCP connections, directly or through an HTTP proxy's `CONNECT` tunnel, as the
+/// proxy settings say for each destination.
+#[derive(Clone)]
+struct ProxyConnector {
+    http: HttpConnector,
+    matcher: Option<std::sync::Arc<Matcher>>,
+}
+
+impl std::fmt::Debug for ProxyConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyConnector")
+            .field("proxied", &self.matcher.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn proxy_connector(mode: &ProxyMode) -> ProxyConnector {
+    let mut http = HttpConnector::new();
+    // TLS is layered on top; this connector sees https destinations too.
+    http.enforce_http(false);
+    let matcher = match mode {
+        ProxyMode::FromEnvironment => Some(Matcher::from_env()),
+        ProxyMode::Explicit(proxy) => {
+            let mut builder = Matcher::builder().all(proxy.url.clone());
+            if let Some(hosts) = &proxy.no_proxy {
+                builder = builder.no(hosts.clone());
+            }
+            Some(builder.build())
+        }
+        ProxyMode::Disabled => None,
+    };
+    ProxyConnector {
+        http,
+        matcher: matcher.map(std::sync::Arc::new),
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A TCP connection, direct or tunnelled through a proxy.
+type ProxyStream = <HttpConnector as tower_service::Service<http::Uri>>::Response;
+
+impl tower_service::Service<http::Uri> for ProxyConnector {
+    type Response = ProxyStream;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.http.poll_ready(context).map_err(Into::into)
+    }
+
+    fn call(&mut self, destination: http::Uri) -> Self::Future {
+        let intercept = self
+            .matcher
+            .as_ref()
+            .and_then(|matcher| matcher.intercept(&destination));
+        let Some(intercept) = intercept else {
+            let connecting = self.http.call(destination);
+            return Box::pin(async move { connecting.await.map_err(Into::into) });
+        };
+        if intercept.uri().scheme_str() != Some("http") {
+            // A SOCKS or TLS proxy from ALL_PROXY / HTTPS_PROXY: never send it plain CONNECT.
+            return Box::pin(async {
+                Err(
+                    "the proxy environment names a proxy that is not http://; this transport \
+                     tunnels through HTTP proxies only"
+                        .into(),
+                )
+            });
+        }
+        let connecting = self.http.call(intercept.uri().clone());
+        let authorization = intercept.basic_auth().cloned();
+        Box::pin(async move {
+            let stream = connecting
+                .await
+                .map_err(|error| format!("cannot connect to the proxy: {error}"))?;
+            tunnel(stream, &destination, authorization).await
+        })
+    }
+}
+
+/// The longest answer to `CONNECT` read before giving up on it.
+const MAX_CONNECT_RESPONSE: usize = 8 * 1024;
+
+/// Asks the proxy on `stream` for a tunnel to `destination` (`CONNECT host:port`); any answer
+/// but 200 is an error that quotes the proxy's status line. (hyper-util's own tunnel keeps
+/// only 407 apart and drops every other status.)
+async fn tunnel(
+    mut stream: ProxyStream,
+    destination: &http::Uri,
+    authorization: Option<http::HeaderValue>,
+) -> Result<ProxyStream, BoxError> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let host = destination
+        .host()
+        .ok_or("the destination has no host to tunnel to")?;
+    let port = destination
+        .port_u16()
+        .unwrap_or(if destination.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    let mut request =
+        format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n").into_bytes();
+    if let Some(authorization) = authorization {
+        request.extend_from_slice(b"Proxy-Authorization: ");
+        request.extend_from_slice(authorization.as_bytes());
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"\r\n");
+    let tcp = stream.inner_mut();
+    tcp.write_all(&request).await?;
+    let mut response = Vec::new();
+    let mut chunk = [0_u8; 1024];
+    let head_length = loop {
+        let read = tcp.read(&mut chunk).await?;
+        if read == 0 {
+            return Err("the proxy closed the connection instead of answering CONNECT".into());
+        }
+        response.extend_from_slice(&chunk[..read]);
+        if let Some(end) = response.windows(4).position(|window| window == b"\r\n\r\n") {
+            break end + 4;
+        }
+        if response.len() > MAX_CONNECT_RESPONSE {
+            return Err("the proxy's answer to CONNECT is too long".into());
+        }
+    };
+    let head = String::from_utf8_lossy(&response[..head_length]);
+    let status_line = head.lines().next().unwrap_or_default().trim();
+    if status_line.split_whitespace().nth(1) != Some("200") {
+        return Err(format!("the proxy refused the tunnel: {status_line}").into());
+    }
+    if response.len() > head_length {
+        return Err("the proxy sent data before the tunnel was open".into());
+    }
+    Ok(stream)
+}
+
 fn pooled_client(
     connector: Connector,
     idle_timeout: Duration,
@@ -164,7 +558,31 @@ fn pooled_client(
 }
 
 #[cfg(feature = "rustls")]
-fn default_connector() -> Result<Connector, Error> {
+fn https_connector(tls: Tls, inner: ProxyConnector) -> Result<Connector, Error> {
+    let mut config = match tls {
+        Tls::Config(config) => *config,
+        Tls::Roots(roots) => {
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|error| ConfigError::Tls(format!("cannot set up tls: {error}")))?
+                .with_root_certificates(roots)
+                .with_no_client_auth()
+        }
+    };
+    // hyper-rustls sets the ALPN list itself and refuses a config that has one.
+    config.alpn_protocols.clear();
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1();
+    #[cfg(feature = "http2")]
+    let builder = builder.enable_http2();
+    Ok(builder.wrap_connector(inner))
+}
+
+#[cfg(feature = "rustls")]
+fn default_connector(inner: ProxyConnector) -> Result<Connector, Error> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let builder = hyper_rustls::HttpsConnectorBuilder::new();
     #[cfg(feature = "platform-verifier")]
@@ -177,10 +595,10 @@ fn default_connector() -> Result<Connector, Error> {
         .map_err(|error| ConfigError::Tls(format!("cannot set up tls: {error}")))?;
     #[cfg(all(not(feature = "platform-verifier"), not(feature = "webpki-roots")))]
     let builder = {
-        let _ = provider;
+        let _ = (provider, inner);
         return Err(ConfigError::Tls(
             "the rustls feature needs root certificates: enable `webpki-roots` or \
-             `platform-verifier`, or pass a config to HyperTransport::with_tls_config"
+             `platform-verifier`, or pass them to HyperTransportBuilder::root_certificates_pem"
                 .into(),
         )
         .into());
@@ -188,12 +606,7 @@ fn default_connector() -> Result<Connector, Error> {
     let builder = builder.https_or_http().enable_http1();
     #[cfg(feature = "http2")]
     let builder = builder.enable_http2();
-    Ok(builder.build())
-}
-
-#[cfg(not(feature = "rustls"))]
-fn default_connector() -> Result<Connector, Error> {
-    Ok(HttpConnector::new())
+    Ok(builder.wrap_connector(inner))
 }
 
 /// Maps a hyper client failure; a connect failure means the request was never sent.

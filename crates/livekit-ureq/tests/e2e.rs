@@ -11,6 +11,35 @@ const WEBHOOK_PORT: u16 = 7896;
 
 const TRANSPORT: &str = "ureq";
 
+/// The transport the edge tests configure, through its public builder.
+type Transport = livekit_ureq::UreqTransport;
+
+/// What nginx logs for this transport's calls over TLS.
+const PROTOCOL: &str = "HTTP/1.1";
+
+fn build_transport(options: &EdgeOptions) -> Result<Transport, livekit_core::Error> {
+    let mut builder = Transport::builder();
+    if options.ca {
+        #[cfg(feature = "rustls")]
+        {
+            builder = builder.root_certificates_pem(&ca_pem())?;
+        }
+        #[cfg(not(feature = "rustls"))]
+        panic!("the TLS tests need the rustls feature");
+    }
+    match &options.proxy {
+        ProxyChoice::Environment => {}
+        ProxyChoice::Direct => builder = builder.without_proxy(),
+        ProxyChoice::Explicit { url, no_proxy } => {
+            builder = builder.proxy(url)?;
+            if let Some(hosts) = no_proxy {
+                builder = builder.no_proxy(hosts);
+            }
+        }
+    }
+    Ok(builder.build())
+}
+
 macro_rules! call {
     ($call:expr) => {
         $call

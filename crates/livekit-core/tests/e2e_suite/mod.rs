@@ -7,7 +7,8 @@
 // - `const WEBHOOK_PORT: u16`: where its webhook receiver listens (the server is started
 //   with a webhook URL for each transport's port);
 // - `call!(expr)`: `expr` for blocking transports, `expr.await` for async ones;
-// - `e2e_test!(name { body })`: a test function of the right kind, ignored by default.
+// - `e2e_test!(name { body })`: a test function of the right kind, ignored by default;
+// - what edge.rs asks for: `type Transport`, `build_transport` and `PROTOCOL`.
 //
 // Without LIVEKIT_E2E_URL the tests fail: they never pass without a server. The restart
 // test also needs LIVEKIT_E2E_SERVER_BIN, the livekit-server binary, to run one of its own.
@@ -95,6 +96,9 @@ fn assert_nothing_secret_traced() {
         assert!(!traced.contains(secret()), "the API secret was traced");
     }
     assert!(!traced.contains(SIP_PASSWORD), "a SIP password was traced");
+    if let Ok(password) = std::env::var("LIVEKIT_E2E_PROXY_PASSWORD") {
+        assert!(!traced.contains(&password), "the proxy password was traced");
+    }
     // A JWT's header and payload are base64url JSON objects: they start with `eyJ`.
     for line in traced.lines() {
         assert!(!line.contains("eyJ"), "a token was traced: {line}");
@@ -750,3 +754,4 @@ e2e_test!(an_oversized_response_is_refused_not_buffered {
 
 include!("participant.rs");
 include!("participants.rs");
+include!("edge.rs");
