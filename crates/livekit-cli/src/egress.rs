@@ -142,7 +142,7 @@ pub(crate) enum EgressCommand {
         #[arg(long = "add", value_name = "URL")]
         add: Vec<String>,
         /// Start streaming to this URL too, under an id the egress's stream list reports
-        /// (repeatable; protocol v1.53 on: an older egress service does not know it).
+        /// (repeatable; protocol v1.53.1 on: an older egress service does not know it).
         #[arg(long = "add-destination", value_name = "ID=URL", value_parser = parse_destination)]
         add_destinations: Vec<proto::StreamDestination>,
         /// Stop streaming to this URL (repeatable).
@@ -162,7 +162,7 @@ pub(crate) struct OutputArgs {
     streams: Vec<String>,
     /// Stream to this URL under an id the egress's stream list reports, so
     /// `update-stream --add-destination` and the stream infos can name it (repeatable; protocol
-    /// v1.53 on: an older egress service does not know it).
+    /// v1.53.1 on: an older egress service does not know it).
     #[arg(long = "stream-destination", value_name = "ID=URL", value_parser = parse_destination)]
     stream_destinations: Vec<proto::StreamDestination>,
     /// Write HLS segments with this filename prefix.

@@ -45,7 +45,7 @@ pub(crate) enum SipCommand {
         #[arg(long, conflicts_with = "dialtone")]
         play_dialtone: bool,
         /// Play this dial tone to the caller while transferring (a SIP service from before
-        /// protocol v1.53 plays ETSI's instead).
+        /// protocol v1.53.2 plays ETSI's instead).
         #[arg(long, value_enum)]
         dialtone: Option<Dialtone>,
         /// How long the new party may ring: seconds, or a number with s or m.
@@ -183,8 +183,8 @@ impl Dialtone {
 
 /// `play_dialtone` and `dialtone` of a call or a transfer. `dialtone` is upstream's
 /// replacement for the deprecated `play_dialtone`, but SIP services from before protocol
-/// v1.53 read only `play_dialtone` (ETSI's tone), and newer ones read `play_dialtone` as ETSI's
-/// tone only while `dialtone` is unset. So `--play-dialtone` sends `play_dialtone` alone, and
+/// v1.53.2 read only `play_dialtone` (ETSI's tone), and newer ones read `play_dialtone` as
+/// ETSI's tone only while `dialtone` is unset. So `--play-dialtone` sends `play_dialtone` alone, and
 /// `--dialtone` sends both: the chosen tone where it is known, ETSI's where it is not.
 fn dialtone_fields(play_dialtone: bool, dialtone: Option<Dialtone>) -> (bool, i32) {
     match dialtone {
@@ -538,14 +538,14 @@ pub(crate) struct CallArgs {
     #[arg(long, conflicts_with = "dialtone")]
     play_dialtone: bool,
     /// Play this dial tone in the room while the phone rings (a SIP service from before
-    /// protocol v1.53 plays ETSI's instead).
+    /// protocol v1.53.2 plays ETSI's instead).
     #[arg(long, value_enum)]
     dialtone: Option<Dialtone>,
     /// Hide the number from other participants.
     #[arg(long)]
     hide_phone_number: bool,
     /// The user part of the INVITE's To header, when the callee expects another one than the
-    /// number dialed (protocol v1.53 on: an older SIP service does not know it).
+    /// number dialed (protocol v1.51 on: an older SIP service does not know it).
     #[arg(long, value_name = "USER")]
     to_user_override: Option<String>,
     /// LiveKit Cloud: the SIP call id (SCL_...) of a live inbound call to forward, keeping
@@ -1112,7 +1112,7 @@ mod tests {
         assert_eq!(request.max_call_duration, None);
     }
 
-    // The deprecated field is what servers before protocol v1.53 read.
+    // The deprecated field is what servers before protocol v1.53.2 read.
     #[allow(deprecated)]
     #[test]
     fn dialtones_reach_old_and_new_sip_services() {

@@ -276,7 +276,7 @@ fn a_dispatch_with_a_thread_id_is_created() {
     let id = created[0]["id"].as_str().expect("an id").to_owned();
     let fetched = json(&livekit(&["dispatch", "get", &room, &id, "--json"], &[]));
     assert_eq!(fetched[0]["agentName"], "cli-agent");
-    // thread_id is new in protocol v1.54; livekit-server v1.13.5 (protocol v1.50) and
+    // thread_id is new in protocol v1.54.0; livekit-server v1.13.5 (protocol v1.50) and
     // v1.13.11 (v1.53) build the dispatch field by field from fields they know, so it does not
     // come back. A server that knows it fails this assertion: then it keeps the thread.
     assert_eq!(created[0]["threadId"], serde_json::Value::Null, "{created}");
@@ -304,8 +304,9 @@ fn an_inbound_trunk_keeps_its_ringing_timeout_status() {
     );
     let created = json(&created);
     let id = created[0]["sipTrunkId"].as_str().expect("an id").to_owned();
-    // Stored and returned by v1.13.11 (protocol v1.53 knows the field) and by v1.13.5 too:
-    // Go's protobuf keeps the unknown field 21 through redis and back.
+    // Stored and returned by v1.13.11 (its protocol, past v1.53.0, knows the field) and by
+    // v1.13.5 too, which does not: Go's protobuf keeps the unknown field 21 through redis and
+    // back.
     assert_eq!(
         created[0]["ringingTimeoutStatus"], "SIP_STATUS_BUSY_HERE",
         "{created}"
