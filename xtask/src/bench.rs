@@ -27,7 +27,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     }
     // The transport benches call the real server and a fixed-response loopback server, both
     // outside their process so its CPU figures are the client's alone.
-    crate::server::build()?;
+    crate::server::build(crate::server::DEFAULT_VERSION)?;
     let server = crate::server::start(&crate::server::StartOptions {
         port: BENCH_PORT,
         redis_port: BENCH_REDIS_PORT,

@@ -312,7 +312,8 @@ fn workspace_packages() -> Result<Vec<String>> {
 }
 
 /// The end-to-end tier: both transports and the CLI against the real server and real
-/// participants, in a network namespace of its own (`cargo xtask e2e`).
+/// participants, in a network namespace of its own (`cargo xtask e2e`), with the default
+/// server release (`server::DEFAULT_VERSION`).
 fn e2e() -> Result {
     crate::e2e::run_e2e(&[])
 }

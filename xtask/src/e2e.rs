@@ -12,12 +12,17 @@
 //! transports (calls through one node about rooms and participants on the other), then the
 //! hyper `cluster_failover` test, which kills node A under load; it runs last and alone, as
 //! nothing can use node A after it.
+//!
+//! `--server vX.Y.Z` runs the tier against another livekit-server release than the default
+//! (at least the oldest supported one, see `server::OLDEST_VERSION`). The tests read the
+//! release from `LIVEKIT_E2E_SERVER_VERSION` where its behaviour differs.
 
 use std::process::Command;
 
 use crate::util::{Result, cargo, run};
 
-const USAGE: &str = "usage: cargo xtask e2e [-- TEST_ARGS...]
+const USAGE: &str = "usage: cargo xtask e2e [--server vX.Y.Z] [-- TEST_ARGS...]
+  --server  the livekit-server release (default v1.13.11, oldest supported v1.13.5)
   TEST_ARGS go to the test binaries after --ignored: a name filter, --skip NAME, ...";
 
 /// The argument that marks the run inside the namespace.
@@ -25,6 +30,8 @@ const INSIDE: &str = "--inside-namespace";
 
 /// Where the tests find the participant binary.
 const PARTICIPANT_VARIABLE: &str = "LIVEKIT_E2E_PARTICIPANT_BIN";
+/// The livekit-server release the tests run against, `vX.Y.Z`.
+const SERVER_VERSION_VARIABLE: &str = "LIVEKIT_E2E_SERVER_VERSION";
 
 /// Ports of the tier's server (inside its namespace, where nothing else listens).
 const PORT: u16 = 7890;
@@ -40,15 +47,27 @@ const API_SECRET: &str = "e2e-secret-3f9c1a7d5b2e4f60a8c7d9e1b3f5a7c9";
 
 pub(crate) fn run_e2e(args: &[String]) -> Result {
     match args {
-        [] => outside(&[]),
-        [separator, test_args @ ..] if separator == "--" => outside(test_args),
-        [flag, participant, test_args @ ..] if flag == INSIDE => inside(participant, test_args),
+        [flag, version, participant, test_args @ ..] if flag == INSIDE => {
+            inside(version, participant, test_args)
+        }
+        [flag, version, rest @ ..] if flag == "--server" => {
+            outside(&crate::server::parse_version(version)?, test_args(rest)?)
+        }
+        rest => outside(crate::server::DEFAULT_VERSION, test_args(rest)?),
+    }
+}
+
+/// What follows `--`, if anything does.
+fn test_args(args: &[String]) -> Result<&[String]> {
+    match args {
+        [] => Ok(&[]),
+        [separator, test_args @ ..] if separator == "--" => Ok(test_args),
         _ => Err(USAGE.to_owned()),
     }
 }
 
-fn outside(test_args: &[String]) -> Result {
-    crate::server::build()?;
+fn outside(version: &str, test_args: &[String]) -> Result {
+    crate::server::build(version)?;
     let participant = crate::participant::build()?;
     for mut tests in [tests(), cluster_tests(), failover_test()] {
         run(tests.arg("--no-run"))?;
@@ -68,14 +87,15 @@ fn outside(test_args: &[String]) -> Result {
     let participant = participant
         .to_str()
         .ok_or("the cache directory's path is not UTF-8")?;
-    let mut args = vec!["e2e", INSIDE, participant];
+    let mut args = vec!["e2e", INSIDE, version, participant];
     args.extend(test_args.iter().map(String::as_str));
     crate::netns::run_isolated(&xtask, &args)
 }
 
-fn inside(participant: &str, test_args: &[String]) -> Result {
+fn inside(version: &str, participant: &str, test_args: &[String]) -> Result {
     crate::netns::set_up()?;
     let server = crate::server::start(&crate::server::StartOptions {
+        version: version.to_owned(),
         port: PORT,
         redis_port: REDIS_PORT,
         // Each transport's suite listens on its own port (see their tests/e2e.rs).
@@ -103,17 +123,18 @@ fn inside(participant: &str, test_args: &[String]) -> Result {
         .env("LIVEKIT_E2E_API_KEY", API_KEY)
         .env("LIVEKIT_E2E_API_SECRET", API_SECRET)
         .env("LIVEKIT_E2E_SERVER_BIN", server.binary())
+        .env(SERVER_VERSION_VARIABLE, server.version())
         .env(PARTICIPANT_VARIABLE, participant)
         .envs(edge.env()));
     let edge_stopped = edge.stop();
     let stopped = server.stop();
     outcome.and(edge_stopped).and(stopped)?;
-    cluster_phase(participant, test_args)
+    cluster_phase(version, participant, test_args)
 }
 
 /// Two nodes sharing one redis; the cluster suites, then the failover test, which kills node
 /// A (SIGKILL, through the pid it is given) at the point of its load it chooses.
-fn cluster_phase(participant: &str, test_args: &[String]) -> Result {
+fn cluster_phase(version: &str, participant: &str, test_args: &[String]) -> Result {
     let [a, b] = crate::server::CLUSTER_NODES;
     let node = |port, cluster| crate::server::StartOptions {
         port,
@@ -121,6 +142,7 @@ fn cluster_phase(participant: &str, test_args: &[String]) -> Result {
         api_key: API_KEY.to_owned(),
         api_secret: API_SECRET.to_owned(),
         cluster: Some(cluster),
+        version: version.to_owned(),
         ..crate::server::StartOptions::default()
     };
     let node_a = crate::server::start(&node(NODE_A_PORT, a))?;
@@ -137,6 +159,7 @@ fn cluster_phase(participant: &str, test_args: &[String]) -> Result {
             .env("LIVEKIT_E2E_NODE_A_PID", pid_a.to_string())
             .env("LIVEKIT_E2E_API_KEY", API_KEY)
             .env("LIVEKIT_E2E_API_SECRET", API_SECRET)
+            .env(SERVER_VERSION_VARIABLE, version)
             .env(PARTICIPANT_VARIABLE, participant);
         command
     };

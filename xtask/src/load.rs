@@ -60,7 +60,7 @@ pub(crate) fn run_load(args: &[String]) -> Result {
             other => return Err(format!("unknown `load` argument `{other}`\n{USAGE}")),
         }
     }
-    crate::server::build()?;
+    crate::server::build(crate::server::DEFAULT_VERSION)?;
     // Built before the server starts, so no compile time lands inside a fault window.
     run(cargo().args(["build", "--release", "--quiet", "--package", "load"]))?;
     let mut server = crate::server::start(&StartOptions {

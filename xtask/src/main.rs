@@ -52,11 +52,12 @@ commands:
   examples  build the blocking, webhook_server and token_server examples and check each
             against the real LiveKit server (started on 127.0.0.1:7910, stopped afterwards)
   ci        run every CI step in order, stopping at the first failure
-  e2e [-- TEST_ARGS...]
+  e2e [--server v1.13.11] [-- TEST_ARGS...]
             the end-to-end tier: both transports and the CLI against the real server and
             real WebRTC participants, in a network namespace of its own (needs root or
             unprivileged user namespaces), then a two-node cluster's suites and node A
-            killed under load; TEST_ARGS go to the test binaries (a filter, --skip NAME)
+            killed under load; --server: another livekit-server release (the oldest
+            supported is v1.13.5); TEST_ARGS go to the test binaries (a filter, --skip NAME)
   api [--write]
             check the public API of each library crate against its snapshot in xtask/api/
             (--write: update the snapshots)
@@ -78,8 +79,9 @@ commands:
   interop [--write-fixtures]
             check our tokens against the Python and Node LiveKit SDKs, both ways
             (--write-fixtures: also refresh livekit-auth's peer token fixtures)
-  server build | start [--port 7880] [--redis-port 16379] [--webhook URL]... [--keys K:S]
-         [--cluster-node a|b] [--foreground] | stop [--port 7880] | status [--port 7880]
+  server build [--version v1.13.11] | start [--version v1.13.11] [--port 7880]
+         [--redis-port 16379] [--webhook URL]... [--keys K:S] [--cluster-node a|b]
+         [--foreground] | stop [--port 7880] | status [--port 7880]
             build (cached), start, stop the real LiveKit server and its redis on 127.0.0.1
             (--cluster-node: one of two nodes sharing node a's redis)
 ";

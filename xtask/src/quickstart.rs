@@ -27,7 +27,7 @@ pub(crate) fn run_quickstart(args: &[String]) -> Result {
         return run(cargo().args(["run", "--quiet", "--package", "quickstart"]));
     }
     eprintln!("quickstart: no server at http://127.0.0.1:7880; starting a local dev server");
-    server::build()?;
+    server::build(server::DEFAULT_VERSION)?;
     // The quickstart needs no Redis (rooms, dispatch and webhooks work without it), so a
     // fresh machine needs nothing but Rust and Go.
     let running = server::start(&StartOptions {

@@ -1,9 +1,17 @@
 //! `cargo xtask server`: builds, starts and stops the real LiveKit server on loopback, for the
 //! end-to-end tests and for people.
 //!
-//! - `build`: `go install github.com/livekit/livekit-server/cmd/server@v1.13.5` with
-//!   `CGO_ENABLED=0`, into a cache outside the repository:
-//!   `${LIVEKIT_RS_CACHE:-$HOME/.cache/livekit-rs}/server/v1.13.5/livekit-server`.
+//! - `build [--version vX.Y.Z]`: livekit-server [`DEFAULT_VERSION`] unless told otherwise (at
+//!   least [`OLDEST_VERSION`]), built with `CGO_ENABLED=0` into a cache outside the repository:
+//!   `${LIVEKIT_RS_CACHE:-$HOME/.cache/livekit-rs}/server/<version>/livekit-server`. A release
+//!   whose `go.mod` has no `replace` is `go install`ed as published. Releases from v1.13.6 on
+//!   replace pion's `webrtc`, `dtls` and `ice` with LiveKit forks that the Go module proxy
+//!   does not serve (only their git repositories do), so `go install` refuses them and a
+//!   module-proxy-only machine cannot fetch the forks: those are built from the release's
+//!   module source with the fork `replace`s dropped (upstream pion at the versions `go.mod`
+//!   requires) and the two calls into the forks' WARP handshake removed. WARP is off unless
+//!   `enable_warp` is set, which our config never does; `BUILD.txt` beside the binary says
+//!   what was changed.
 //! - `start`: `redis-server` (no persistence) and `livekit-server --dev`, both on 127.0.0.1,
 //!   with the test keys, ICE/TCP off and optional webhook URLs; waits until `GET /` answers 200.
 //!   Both run detached unless `--foreground`. The run directory `<cache>/server/run/<port>/`
@@ -25,10 +33,18 @@ use std::time::{Duration, Instant};
 
 use crate::util::{Result, cache_dir};
 
-/// The LiveKit server release the end-to-end tests run against.
-pub(crate) const VERSION: &str = "v1.13.5";
+/// The LiveKit server release the end-to-end tier, the benches and the examples run against.
+pub(crate) const DEFAULT_VERSION: &str = "v1.13.11";
+/// The oldest release the SDK supports (`cargo xtask e2e --server v1.13.5` checks it).
+pub(crate) const OLDEST_VERSION: &str = "v1.13.5";
+/// The Go module of the server.
+const MODULE: &str = "github.com/livekit/livekit-server";
 /// The Go package `go install` builds; its binary is called `server`.
 const PACKAGE: &str = "github.com/livekit/livekit-server/cmd/server";
+/// What a fork-free build removes from `pkg/rtc/transport.go`: the only calls into API that
+/// the LiveKit forks of pion add (the WARP handshake, behind the off-by-default
+/// `enable_warp`).
+const WARP_CALLS: &str = "\t\tse.EnableSped(true)\n\t\tse.EnableSctpSnap(true)\n";
 /// LiveKit's own default HTTP port.
 pub(crate) const DEFAULT_PORT: u16 = 7880;
 /// Not redis's 6379, so a system redis never clashes with ours.
@@ -46,9 +62,10 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 const USAGE: &str = "usage: cargo xtask server <build | start | stop | status>
-  build     go install livekit-server into the cache (skipped when already built)
-  start [--port 7880] [--redis-port 16379] [--no-redis] [--webhook URL]... [--keys KEY:SECRET]
-        [--cluster-node a|b] [--foreground]
+  build [--version v1.13.11]
+            build livekit-server into the cache (skipped when already built)
+  start [--version v1.13.11] [--port 7880] [--redis-port 16379] [--no-redis] [--webhook URL]...
+        [--keys KEY:SECRET] [--cluster-node a|b] [--foreground]
             start redis-server and livekit-server on 127.0.0.1, wait until ready;
             --cluster-node: a node of a two-node cluster, a starting the redis, b (on another
             --port, the same --redis-port) using it
@@ -56,9 +73,12 @@ const USAGE: &str = "usage: cargo xtask server <build | start | stop | status>
             stop both (SIGTERM, SIGKILL after 10 s); idempotent
   status [--port 7880]";
 
-/// What to start; `Default` is the test setup: dev keys, default ports, no webhook.
+/// What to start; `Default` is the test setup: the default version, dev keys, default ports,
+/// no webhook.
 #[derive(Clone)]
 pub(crate) struct StartOptions {
+    /// The livekit-server release, `vX.Y.Z` (see [`parse_version`]).
+    pub(crate) version: String,
     /// LiveKit's HTTP (API and signalling) port; also names the run directory.
     pub(crate) port: u16,
     /// The port of the private redis.
@@ -116,6 +136,7 @@ pub(crate) const CLUSTER_NODES: [ClusterNode; 2] = [
 impl Default for StartOptions {
     fn default() -> Self {
         Self {
+            version: DEFAULT_VERSION.to_owned(),
             port: DEFAULT_PORT,
             redis_port: DEFAULT_REDIS_PORT,
             redis: true,
@@ -130,6 +151,7 @@ impl Default for StartOptions {
 
 /// A LiveKit server and its redis, both running; dropping it stops both.
 pub(crate) struct RunningServer {
+    version: String,
     port: u16,
     api_key: String,
     api_secret: String,
@@ -147,6 +169,11 @@ impl RunningServer {
     /// The server's base URL, `http://127.0.0.1:<port>`.
     pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The livekit-server release it runs.
+    pub(crate) fn version(&self) -> &str {
+        &self.version
     }
 
     /// The livekit-server binary it runs.
@@ -347,7 +374,11 @@ pub(crate) fn run_server(args: &[String]) -> Result {
         return Err(USAGE.to_owned());
     };
     match command.as_str() {
-        "build" if rest.is_empty() => build().map(drop),
+        "build" => match rest {
+            [] => build(DEFAULT_VERSION).map(drop),
+            [flag, version] if flag == "--version" => build(&parse_version(version)?).map(drop),
+            _ => Err(USAGE.to_owned()),
+        },
         "start" => start_command(rest),
         "stop" => stop_command(parse_port_only(rest)?),
         "status" => status_command(parse_port_only(rest)?),
@@ -355,52 +386,212 @@ pub(crate) fn run_server(args: &[String]) -> Result {
     }
 }
 
+/// `version` if it reads `vX.Y.Z` and is not older than [`OLDEST_VERSION`].
+pub(crate) fn parse_version(version: &str) -> Result<String> {
+    let parsed = version_numbers(version).ok_or_else(|| {
+        format!("`{version}` is not a livekit-server release (vX.Y.Z, like {DEFAULT_VERSION})")
+    })?;
+    let oldest = version_numbers(OLDEST_VERSION).expect("OLDEST_VERSION reads vX.Y.Z");
+    if parsed < oldest {
+        return Err(format!(
+            "livekit-server {version} is older than {OLDEST_VERSION}, the oldest this SDK supports"
+        ));
+    }
+    Ok(version.to_owned())
+}
+
+/// `vX.Y.Z` as numbers.
+fn version_numbers(version: &str) -> Option<[u32; 3]> {
+    let mut parts = version.strip_prefix('v')?.split('.');
+    let mut numbers = [0; 3];
+    for number in &mut numbers {
+        let part = parts.next()?;
+        if part.is_empty() || !part.bytes().all(|byte| byte.is_ascii_digit()) {
+            return None;
+        }
+        *number = part.parse().ok()?;
+    }
+    parts.next().is_none().then_some(numbers)
+}
+
 /// Builds the server when the cache lacks it, and returns the binary's path.
-pub(crate) fn build() -> Result<PathBuf> {
-    let dir = cache_dir()?.join("server").join(VERSION);
+pub(crate) fn build(version: &str) -> Result<PathBuf> {
+    let dir = cache_dir()?.join("server").join(version);
     let binary = dir.join("livekit-server");
     if binary.is_file() {
         eprintln!(
-            "server: livekit-server {VERSION} already built: {}",
+            "server: livekit-server {version} already built: {}",
             binary.display()
         );
         return Ok(binary);
     }
-    // `go install` writes `server` into GOBIN; a private GOBIN and a rename make the cached
-    // binary appear whole or not at all.
-    let gobin = dir.join(".gobin");
-    fs::create_dir_all(&gobin)
-        .map_err(|error| format!("could not create {}: {error}", gobin.display()))?;
+    fs::create_dir_all(&dir)
+        .map_err(|error| format!("could not create {}: {error}", dir.display()))?;
     let started = Instant::now();
-    eprintln!("server: building livekit-server {VERSION} (several minutes the first time)");
-    crate::util::run(
-        Command::new("go")
-            .args(["install", &format!("{PACKAGE}@{VERSION}")])
-            .env("CGO_ENABLED", "0")
-            .env("GOBIN", &gobin)
-            // Outside any module, so the workspace cannot influence the build.
-            .current_dir(&dir),
-    )
-    .map_err(|error| format!("{error} (is Go installed and on PATH?)"))?;
-    fs::rename(gobin.join("server"), &binary).map_err(|error| {
-        format!(
-            "could not move the built server to {}: {error}",
-            binary.display()
-        )
-    })?;
-    let _ = fs::remove_dir(&gobin);
+    eprintln!("server: building livekit-server {version} (several minutes the first time)");
+    let source = download_module(version)?;
+    let go_mod = fs::read_to_string(source.join("go.mod"))
+        .map_err(|error| format!("could not read {}/go.mod: {error}", source.display()))?;
+    if go_mod
+        .lines()
+        .any(|line| line.trim_start().starts_with("replace"))
+    {
+        build_without_forks(version, &source, &go_mod, &dir, &binary)?;
+    } else {
+        go_install(version, &dir, &binary)?;
+    }
     eprintln!(
-        "server: built livekit-server {VERSION} in {:.1} s: {}",
+        "server: built livekit-server {version} in {:.1} s: {}",
         started.elapsed().as_secs_f64(),
         binary.display()
     );
     Ok(binary)
 }
 
+/// The server's module source in the Go module cache (read-only), downloaded if needed.
+fn download_module(version: &str) -> Result<PathBuf> {
+    let output = Command::new("go")
+        .args(["mod", "download", "-json", &format!("{MODULE}@{version}")])
+        // Outside any module, so no go.mod can influence the download.
+        .current_dir(std::env::temp_dir())
+        .output()
+        .map_err(|error| format!("could not run `go mod download`: {error} (is Go on PATH?)"))?;
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|error| {
+        format!(
+            "`go mod download {MODULE}@{version}` printed no JSON ({error}): {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )
+    })?;
+    if let Some(error) = answer.get("Error").and_then(serde_json::Value::as_str) {
+        return Err(format!("`go mod download {MODULE}@{version}`: {error}"));
+    }
+    answer
+        .get("Dir")
+        .and_then(serde_json::Value::as_str)
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("`go mod download {MODULE}@{version}` named no directory"))
+}
+
+/// `go install` of the published release: only for a `go.mod` without `replace`.
+fn go_install(version: &str, dir: &Path, binary: &Path) -> Result {
+    // `go install` writes `server` into GOBIN; a private GOBIN and a rename make the cached
+    // binary appear whole or not at all.
+    let gobin = dir.join(".gobin");
+    fs::create_dir_all(&gobin)
+        .map_err(|error| format!("could not create {}: {error}", gobin.display()))?;
+    crate::util::run(
+        Command::new("go")
+            .args(["install", &format!("{PACKAGE}@{version}")])
+            .env("CGO_ENABLED", "0")
+            .env("GOBIN", &gobin)
+            // Outside any module, so the workspace cannot influence the build.
+            .current_dir(dir),
+    )
+    .map_err(|error| format!("{error} (is Go installed and on PATH?)"))?;
+    fs::rename(gobin.join("server"), binary).map_err(|error| {
+        format!(
+            "could not move the built server to {}: {error}",
+            binary.display()
+        )
+    })?;
+    let _ = fs::remove_dir(&gobin);
+    Ok(())
+}
+
+/// The release built from a writable copy of its module source, with upstream pion instead of
+/// the LiveKit forks its `go.mod` replaces it with (see the module documentation).
+fn build_without_forks(
+    version: &str,
+    source: &Path,
+    go_mod: &str,
+    dir: &Path,
+    binary: &Path,
+) -> Result {
+    let scratch = dir.join(".source");
+    let _ = fs::remove_dir_all(&scratch);
+    crate::util::run(Command::new("cp").arg("-R").arg(source).arg(&scratch))?;
+    crate::util::run(Command::new("chmod").args(["-R", "u+w"]).arg(&scratch))?;
+
+    let mut dropped = Vec::new();
+    let mut kept = String::new();
+    for line in go_mod.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["replace", from, "=>", to, _]
+                if from.starts_with("github.com/pion/")
+                    && to.starts_with("github.com/livekit/") =>
+            {
+                dropped.push(line.to_owned());
+            }
+            ["replace", ..] => {
+                return Err(format!(
+                    "livekit-server {version}: go.mod has a `replace` this build does not know: `{line}`"
+                ));
+            }
+            _ => {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+    }
+    write_file(&scratch.join("go.mod"), &kept)?;
+    let transport = scratch.join("pkg/rtc/transport.go");
+    let code = fs::read_to_string(&transport)
+        .map_err(|error| format!("could not read {}: {error}", transport.display()))?;
+    let warp_removed = code.contains(WARP_CALLS);
+    write_file(&transport, &code.replacen(WARP_CALLS, "", 1))?;
+
+    let partial = dir.join(".livekit-server.partial");
+    crate::util::run(
+        Command::new("go")
+            .args(["build", "-mod=mod", "-buildvcs=false", "-o"])
+            .arg(&partial)
+            .arg("./cmd/server")
+            .env("CGO_ENABLED", "0")
+            .env_remove("GOFLAGS")
+            .current_dir(&scratch),
+    )
+    .map_err(|error| {
+        format!(
+            "{error}: livekit-server {version} built with upstream pion instead of LiveKit's forks \
+             does not compile; see `build_without_forks` in xtask/src/server.rs"
+        )
+    })?;
+    let note = format!(
+        "livekit-server {version}, built by `cargo xtask server build` from the module source of\n\
+         {MODULE}@{version} with CGO_ENABLED=0, with these changes:\n\
+         - go.mod: dropped (upstream pion at the required versions instead)\n{}\n\
+         - pkg/rtc/transport.go: {}\n",
+        dropped
+            .iter()
+            .map(|line| format!("    {line}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        match warp_removed {
+            true =>
+                "removed se.EnableSped(true) and se.EnableSctpSnap(true) (WARP, off unless enable_warp)",
+            false => "unchanged",
+        }
+    );
+    write_file(&dir.join("BUILD.txt"), &note)?;
+    fs::rename(&partial, binary).map_err(|error| {
+        format!(
+            "could not move the built server to {}: {error}",
+            binary.display()
+        )
+    })?;
+    let _ = fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> Result {
+    fs::write(path, text).map_err(|error| format!("could not write {}: {error}", path.display()))
+}
+
 /// Starts redis (unless told not to) and the server (building it first if needed) and waits
 /// until it is ready.
 pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
-    let binary = build()?;
+    let binary = build(&options.version)?;
     // A cluster's second node uses the redis its first node started.
     let starts_redis = options.redis
         && options
@@ -434,6 +625,7 @@ pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
 
     let started = Instant::now();
     let mut server = RunningServer {
+        version: options.version.clone(),
         port: options.port,
         api_key: options.api_key.clone(),
         api_secret: options.api_secret.clone(),
@@ -451,7 +643,8 @@ pub(crate) fn start(options: &StartOptions) -> Result<RunningServer> {
         .map_err(|error| format!("could not write {}: {error}", config.display()))?;
     server.spawn_livekit()?;
     eprintln!(
-        "server: livekit-server {VERSION} ready at {} in {:.1} s (logs: {})",
+        "server: livekit-server {} ready at {} in {:.1} s (logs: {})",
+        server.version,
         server.url(),
         started.elapsed().as_secs_f64(),
         run_dir.display()
@@ -541,6 +734,7 @@ fn start_command(args: &[String]) -> Result {
                 .ok_or_else(|| format!("`{arg}` needs a value\n{USAGE}"))
         };
         match arg.as_str() {
+            "--version" => options.version = parse_version(value()?)?,
             "--port" => options.port = parse_port(value()?)?,
             "--redis-port" => options.redis_port = parse_port(value()?)?,
             "--webhook" => options.webhook_urls.push(value()?.clone()),
@@ -866,7 +1060,7 @@ fn connect(port: u16) -> Option<TcpStream> {
 
 #[cfg(test)]
 mod tests {
-    use super::{CLUSTER_NODES, StartOptions, config_yaml};
+    use super::*;
 
     #[test]
     fn a_cluster_node_has_its_region_the_region_aware_selector_and_its_own_ice_ports() {
@@ -894,5 +1088,38 @@ mod tests {
         assert!(a.ice_port_range.1 < b.ice_port_range.0);
         assert!(super::ICE_PORT_RANGE.1 < a.ice_port_range.0);
         assert!(a.starts_redis && !b.starts_redis);
+    }
+
+    #[test]
+    fn versions_are_releases_not_older_than_the_oldest_supported() {
+        assert_eq!(parse_version("v1.13.5"), Ok("v1.13.5".to_owned()));
+        assert_eq!(parse_version("v1.13.11"), Ok("v1.13.11".to_owned()));
+        assert_eq!(parse_version("v2.0.0"), Ok("v2.0.0".to_owned()));
+        // Numerically, not as text: v1.13.11 is newer than v1.13.5.
+        assert!(version_numbers("v1.13.11") > version_numbers("v1.13.5"));
+        for older in ["v1.13.4", "v1.12.99", "v0.15.0"] {
+            let error = parse_version(older).unwrap_err();
+            assert!(error.contains("older than v1.13.5"), "{error}");
+        }
+        for malformed in [
+            "1.13.5",
+            "v1.13",
+            "v1.13.5.1",
+            "v1.13.x",
+            "v1..5",
+            "latest",
+            "",
+        ] {
+            let error = parse_version(malformed).unwrap_err();
+            assert!(error.contains("is not a livekit-server release"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_default_version_is_supported() {
+        assert_eq!(
+            parse_version(DEFAULT_VERSION).as_deref(),
+            Ok(DEFAULT_VERSION)
+        );
     }
 }

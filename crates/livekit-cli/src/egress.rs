@@ -132,14 +132,19 @@ pub(crate) enum EgressCommand {
         layout: String,
     },
     /// Add or remove stream URLs of a running egress.
-    #[command(after_help = "Example:
-  livekit egress update-stream EG_XnhfcSQo4yBm --add rtmp://b.example/app/key --remove rtmp://a.example/app/key")]
+    #[command(after_help = "Examples:
+  livekit egress update-stream EG_XnhfcSQo4yBm --add rtmp://b.example/app/key --remove rtmp://a.example/app/key
+  livekit egress update-stream EG_XnhfcSQo4yBm --add-destination backup=rtmp://c.example/app/key")]
     UpdateStream {
         /// Egress id.
         id: String,
         /// Start streaming to this URL too (repeatable).
         #[arg(long = "add", value_name = "URL")]
         add: Vec<String>,
+        /// Start streaming to this URL too, under an id the egress's stream list reports
+        /// (repeatable; protocol v1.53.1 on: an older egress service does not know it).
+        #[arg(long = "add-destination", value_name = "ID=URL", value_parser = parse_destination)]
+        add_destinations: Vec<proto::StreamDestination>,
         /// Stop streaming to this URL (repeatable).
         #[arg(long = "remove", value_name = "URL")]
         remove: Vec<String>,
@@ -149,15 +154,23 @@ pub(crate) enum EgressCommand {
 /// Where an egress writes: any mix of a file, streams and HLS segments.
 #[derive(Debug, Args, Default)]
 pub(crate) struct OutputArgs {
-    /// Record to this file; .mp4, .ogg or .mp3 picks the container.
+    /// Record to this file; .mp4, .ogg, .mp3 or .mcap picks the container.
     #[arg(long, value_name = "PATH")]
     file: Option<String>,
     /// Stream to this URL: rtmp://, rtmps://, srt:// or wss:// (repeatable).
     #[arg(long = "stream", value_name = "URL")]
     streams: Vec<String>,
+    /// Stream to this URL under an id the egress's stream list reports, so
+    /// `update-stream --add-destination` and the stream infos can name it (repeatable; protocol
+    /// v1.53.1 on: an older egress service does not know it).
+    #[arg(long = "stream-destination", value_name = "ID=URL", value_parser = parse_destination)]
+    stream_destinations: Vec<proto::StreamDestination>,
     /// Write HLS segments with this filename prefix.
     #[arg(long, value_name = "PREFIX")]
     segments: Option<String>,
+    /// Write the HLS segments as fragmented MP4 instead of MPEG-TS.
+    #[arg(long, requires = "segments")]
+    fmp4: bool,
     /// Seconds per HLS segment.
     #[arg(long, value_name = "SECONDS", requires = "segments")]
     segment_duration: Option<u32>,
@@ -174,8 +187,21 @@ fn parse_preset(text: &str) -> Result<i32, String> {
     proto::EncodingOptionsPreset::from_str_name(&name)
         .map(|preset| preset as i32)
         .ok_or_else(|| {
-            format!("`{text}` is not a preset (H264_720P_30, H264_720P_60, H264_1080P_30, H264_1080P_60, PORTRAIT_H264_720P_30, ...)")
+            format!("`{text}` is not a preset (H264_720P_30, H264_720P_60, H264_1080P_30, H264_1080P_60, PORTRAIT_H264_720P_30, ..., PASSTHROUGH)")
         })
+}
+
+/// `ID=URL`: a stream destination; the URL's scheme must name a stream protocol.
+fn parse_destination(text: &str) -> Result<proto::StreamDestination, String> {
+    let (id, url) = text
+        .split_once('=')
+        .filter(|(id, url)| !id.is_empty() && !url.is_empty())
+        .ok_or_else(|| format!("`{text}` is not ID=URL"))?;
+    stream_protocol(url).map_err(|failure| failure.message)?;
+    Ok(proto::StreamDestination {
+        id: id.to_owned(),
+        url: url.to_owned(),
+    })
 }
 
 /// The outputs of a start request, in the protocol's repeated-field form.
@@ -197,21 +223,17 @@ impl OutputArgs {
                 ..Default::default()
             })
             .collect();
+        // One StreamOutput per protocol, holding all its URLs and destinations.
         let mut streams: Vec<proto::StreamOutput> = Vec::new();
         for url in &self.streams {
-            let protocol = stream_protocol(url)?;
-            // One StreamOutput per protocol, holding all its URLs.
-            match streams
-                .iter_mut()
-                .find(|output| output.protocol == protocol as i32)
-            {
-                Some(output) => output.urls.push(url.clone()),
-                None => streams.push(proto::StreamOutput {
-                    protocol: protocol as i32,
-                    urls: vec![url.clone()],
-                    ..Default::default()
-                }),
-            }
+            stream_output(&mut streams, stream_protocol(url)?)
+                .urls
+                .push(url.clone());
+        }
+        for destination in &self.stream_destinations {
+            stream_output(&mut streams, stream_protocol(&destination.url)?)
+                .destinations
+                .push(destination.clone());
         }
         let segments = self
             .segments
@@ -220,6 +242,10 @@ impl OutputArgs {
                 filename_prefix: prefix.clone(),
                 playlist_name: self.playlist.clone().unwrap_or_default(),
                 segment_duration: self.segment_duration.unwrap_or_default(),
+                protocol: match self.fmp4 {
+                    true => proto::SegmentedFileProtocol::HlsFmp4Protocol as i32,
+                    false => proto::SegmentedFileProtocol::DefaultSegmentedFileProtocol as i32,
+                },
                 ..Default::default()
             })
             .collect();
@@ -242,12 +268,34 @@ impl OutputArgs {
     }
 }
 
+/// The output of `protocol` in `streams`, added if missing.
+fn stream_output(
+    streams: &mut Vec<proto::StreamOutput>,
+    protocol: proto::StreamProtocol,
+) -> &mut proto::StreamOutput {
+    let index = match streams
+        .iter()
+        .position(|output| output.protocol == protocol as i32)
+    {
+        Some(index) => index,
+        None => {
+            streams.push(proto::StreamOutput {
+                protocol: protocol as i32,
+                ..Default::default()
+            });
+            streams.len() - 1
+        }
+    };
+    &mut streams[index]
+}
+
 fn file_type(path: &str) -> proto::EncodedFileType {
     let extension = path.rsplit_once('.').map(|(_, extension)| extension);
     match extension.map(str::to_ascii_lowercase).as_deref() {
         Some("mp4") => proto::EncodedFileType::Mp4,
         Some("ogg") => proto::EncodedFileType::Ogg,
         Some("mp3") => proto::EncodedFileType::Mp3,
+        Some("mcap") => proto::EncodedFileType::Mcap,
         _ => proto::EncodedFileType::DefaultFiletype,
     }
 }
@@ -475,23 +523,41 @@ pub(crate) fn run_egress(connection: &Connection, command: EgressCommand) -> Res
                 .map_err(|error| failure_about(&error, &format!("egress {id}")))
                 .and_then(|updated| print_egresses(connection, &[updated]));
         }
-        EgressCommand::UpdateStream { id, add, remove } => {
-            if add.is_empty() && remove.is_empty() {
-                return Err(Failure::usage("give --add URL, --remove URL or both"));
-            }
+        EgressCommand::UpdateStream {
+            id,
+            add,
+            add_destinations,
+            remove,
+        } => {
+            let request = update_stream_request(id.clone(), add, add_destinations, remove)?;
             return egress
-                .update_stream(proto::UpdateStreamRequest {
-                    egress_id: id.clone(),
-                    add_output_urls: add,
-                    remove_output_urls: remove,
-                    ..Default::default()
-                })
+                .update_stream(request)
                 .map_err(|error| failure_about(&error, &format!("egress {id}")))
                 .and_then(|updated| print_egresses(connection, &[updated]));
         }
     };
     let started = started.map_err(|error| failure_without_service(&error, "an egress service"))?;
     print_egresses(connection, &[started])
+}
+
+/// `egress update-stream`'s request: something to add or remove.
+fn update_stream_request(
+    egress_id: String,
+    add_output_urls: Vec<String>,
+    add_destinations: Vec<proto::StreamDestination>,
+    remove_output_urls: Vec<String>,
+) -> Result<proto::UpdateStreamRequest, Failure> {
+    if add_output_urls.is_empty() && add_destinations.is_empty() && remove_output_urls.is_empty() {
+        return Err(Failure::usage(
+            "give --add URL, --add-destination ID=URL, --remove URL or a mix",
+        ));
+    }
+    Ok(proto::UpdateStreamRequest {
+        egress_id,
+        add_output_urls,
+        remove_output_urls,
+        add_destinations,
+    })
 }
 
 /// The kind of input an ingress accepts.
@@ -727,7 +793,9 @@ mod tests {
     use clap::Parser;
     use livekit_ureq::proto;
 
-    use super::{IngressCreateArgs, IngressUpdateArgs, OutputArgs, parse_preset};
+    use super::{
+        IngressCreateArgs, IngressUpdateArgs, OutputArgs, parse_preset, update_stream_request,
+    };
 
     #[derive(Debug, Parser)]
     struct Outputs {
@@ -786,6 +854,127 @@ mod tests {
         );
         assert_eq!(outputs.segments[0].filename_prefix, "hls/room");
         assert_eq!(outputs.segments[0].segment_duration, 4);
+    }
+
+    #[test]
+    fn stream_destinations_join_the_output_of_their_protocol() {
+        let parsed = Outputs::parse_from([
+            "x",
+            "--stream",
+            "rtmp://a/app/k",
+            "--stream-destination",
+            "main=rtmps://b/app/k",
+            "--stream-destination",
+            "backup=srt://c:9000",
+        ]);
+        let outputs = parsed.args.to_outputs().expect("outputs");
+        assert_eq!(outputs.streams.len(), 2);
+        assert_eq!(
+            outputs.streams[0].protocol,
+            proto::StreamProtocol::Rtmp as i32
+        );
+        assert_eq!(outputs.streams[0].urls, ["rtmp://a/app/k"]);
+        assert_eq!(
+            outputs.streams[0].destinations,
+            [proto::StreamDestination {
+                id: "main".into(),
+                url: "rtmps://b/app/k".into()
+            }]
+        );
+        assert_eq!(
+            outputs.streams[1].protocol,
+            proto::StreamProtocol::Srt as i32
+        );
+        assert!(outputs.streams[1].urls.is_empty());
+        assert_eq!(outputs.streams[1].destinations[0].id, "backup");
+        assert_eq!(outputs.streams[1].destinations[0].url, "srt://c:9000");
+
+        // A destination alone is an output.
+        let alone = Outputs::parse_from(["x", "--stream-destination", "d=wss://e/audio"]);
+        let outputs = alone.args.to_outputs().expect("outputs");
+        assert_eq!(
+            outputs.streams[0].protocol,
+            proto::StreamProtocol::Websocket as i32
+        );
+        assert_eq!(outputs.streams[0].destinations[0].id, "d");
+    }
+
+    #[test]
+    fn stream_destinations_need_an_id_and_a_stream_url() {
+        for bad in [
+            "rtmp://a/app/k",
+            "=rtmp://a/app/k",
+            "main=",
+            "main=http://a/b",
+        ] {
+            let error = Outputs::try_parse_from(["x", "--stream-destination", bad]).expect_err(bad);
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn fmp4_segments_and_mcap_files() {
+        let parsed = Outputs::parse_from(["x", "--segments", "hls/room", "--fmp4"]);
+        let outputs = parsed.args.to_outputs().expect("outputs");
+        assert_eq!(
+            outputs.segments[0].protocol,
+            proto::SegmentedFileProtocol::HlsFmp4Protocol as i32
+        );
+        let plain = Outputs::parse_from(["x", "--segments", "hls/room"]);
+        assert_eq!(
+            plain.args.to_outputs().expect("outputs").segments[0].protocol,
+            proto::SegmentedFileProtocol::DefaultSegmentedFileProtocol as i32
+        );
+        // --fmp4 describes segments; alone it is a usage error.
+        let error = Outputs::try_parse_from(["x", "--file", "a.mp4", "--fmp4"]).unwrap_err();
+        assert_eq!(
+            error.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+
+        let mcap = Outputs::parse_from(["x", "--file", "tracks.mcap"]);
+        assert_eq!(
+            mcap.args.to_outputs().expect("outputs").files[0].file_type,
+            proto::EncodedFileType::Mcap as i32
+        );
+        assert_eq!(
+            parse_preset("passthrough"),
+            Ok(proto::EncodingOptionsPreset::Passthrough as i32)
+        );
+    }
+
+    #[test]
+    fn update_stream_adds_destinations_and_needs_a_change() {
+        let destination = proto::StreamDestination {
+            id: "backup".into(),
+            url: "rtmp://b/app/k".into(),
+        };
+        let request = update_stream_request(
+            "EG_1".into(),
+            vec!["rtmp://a/app/k".into()],
+            vec![destination.clone()],
+            vec!["rtmp://old/app/k".into()],
+        )
+        .expect("a request");
+        assert_eq!(request.egress_id, "EG_1");
+        assert_eq!(request.add_output_urls, ["rtmp://a/app/k"]);
+        assert_eq!(request.add_destinations, std::slice::from_ref(&destination));
+        assert_eq!(request.remove_output_urls, ["rtmp://old/app/k"]);
+
+        let only_destination =
+            update_stream_request("EG_1".into(), vec![], vec![destination], vec![]);
+        assert!(only_destination.is_ok());
+        let nothing = update_stream_request("EG_1".into(), vec![], vec![], vec![]).unwrap_err();
+        assert_eq!(nothing.code, 2);
+        assert!(
+            nothing.message.contains("--add-destination"),
+            "{}",
+            nothing.message
+        );
     }
 
     #[test]

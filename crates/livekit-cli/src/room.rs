@@ -63,6 +63,10 @@ pub(crate) enum DispatchCommand {
         /// Job metadata for the agent.
         #[arg(long, default_value = "")]
         metadata: String,
+        /// The agent thread (AT_...) the job's call reads and writes (protocol v1.54 on: an
+        /// older server does not know it).
+        #[arg(long, value_name = "AT_ID")]
+        thread_id: Option<String>,
     },
     /// List a room's dispatches.
     #[command(after_help = "Example:\n  livekit dispatch list my-room")]
@@ -185,6 +189,26 @@ fn print_dispatches(
     Ok(())
 }
 
+/// The request of `dispatch create`; `None` for the other commands.
+fn create_dispatch_request(command: DispatchCommand) -> Option<proto::CreateAgentDispatchRequest> {
+    let DispatchCommand::Create {
+        room,
+        agent_name,
+        metadata,
+        thread_id,
+    } = command
+    else {
+        return None;
+    };
+    Some(proto::CreateAgentDispatchRequest {
+        agent_name,
+        room,
+        metadata,
+        thread_id: thread_id.unwrap_or_default(),
+        ..Default::default()
+    })
+}
+
 pub(crate) fn run_dispatch(
     connection: &Connection,
     command: DispatchCommand,
@@ -192,18 +216,10 @@ pub(crate) fn run_dispatch(
     let api = connection.api()?;
     let dispatch = api.agent_dispatch();
     match command {
-        DispatchCommand::Create {
-            room,
-            agent_name,
-            metadata,
-        } => {
+        command @ DispatchCommand::Create { .. } => {
+            let request = create_dispatch_request(command).expect("a create command");
             let created = dispatch
-                .create_dispatch(proto::CreateAgentDispatchRequest {
-                    agent_name,
-                    room,
-                    metadata,
-                    ..Default::default()
-                })
+                .create_dispatch(request)
                 .map_err(|error| failure(&error))?;
             print_dispatches(connection, vec![created])
         }
@@ -232,5 +248,46 @@ pub(crate) fn run_dispatch(
                 .map_err(|error| failure(&error))?;
             print_dispatches(connection, vec![deleted])
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{DispatchCommand, create_dispatch_request};
+
+    #[derive(Debug, Parser)]
+    struct Parse {
+        #[command(subcommand)]
+        command: DispatchCommand,
+    }
+
+    fn request(args: &[&str]) -> Option<livekit_ureq::proto::CreateAgentDispatchRequest> {
+        let parsed = Parse::parse_from(std::iter::once("x").chain(args.iter().copied()));
+        create_dispatch_request(parsed.command)
+    }
+
+    #[test]
+    fn a_dispatch_names_room_agent_metadata_and_thread() {
+        let created = request(&[
+            "create",
+            "room-1",
+            "agent-1",
+            "--metadata",
+            "{\"job\":1}",
+            "--thread-id",
+            "AT_abc",
+        ])
+        .expect("a create request");
+        assert_eq!(created.room, "room-1");
+        assert_eq!(created.agent_name, "agent-1");
+        assert_eq!(created.metadata, "{\"job\":1}");
+        assert_eq!(created.thread_id, "AT_abc");
+
+        let plain = request(&["create", "room-1", "agent-1"]).expect("a create request");
+        assert_eq!(plain.thread_id, "");
+        assert_eq!(plain.metadata, "");
+        assert!(request(&["list", "room-1"]).is_none());
     }
 }

@@ -32,7 +32,8 @@ pub(crate) enum SipCommand {
     /// Transfer a SIP participant's call to another number or SIP URI.
     #[command(after_help = "Examples:
   livekit sip transfer my-room phone-1 tel:+15550199
-  livekit sip transfer my-room phone-1 sip:desk@pbx.example.com --play-dialtone")]
+  livekit sip transfer my-room phone-1 sip:desk@pbx.example.com --play-dialtone
+  livekit sip transfer my-room phone-1 tel:+15550199 --dialtone us")]
     Transfer {
         /// Room name.
         room: String,
@@ -40,9 +41,13 @@ pub(crate) enum SipCommand {
         identity: String,
         /// Where to: tel:+1... or sip:user@host.
         transfer_to: String,
-        /// Play a dial tone to the caller while transferring.
-        #[arg(long)]
+        /// Play a dial tone (ETSI's) to the caller while transferring.
+        #[arg(long, conflicts_with = "dialtone")]
         play_dialtone: bool,
+        /// Play this dial tone to the caller while transferring (a SIP service from before
+        /// protocol v1.53.2 plays ETSI's instead).
+        #[arg(long, value_enum)]
+        dialtone: Option<Dialtone>,
         /// How long the new party may ring: seconds, or a number with s or m.
         #[arg(long, value_parser = crate::duration::parse_duration)]
         ringing_timeout: Option<Duration>,
@@ -118,6 +123,74 @@ pub(crate) struct InboundArgs {
     /// Trunk metadata.
     #[arg(long, default_value = "")]
     metadata: String,
+    /// The SIP status a caller gets when the ringing timeout passes: a code (486) or a name
+    /// (busy-here, SIP_STATUS_BUSY_HERE); unset, the SIP service's default.
+    #[arg(long, value_name = "STATUS", value_parser = parse_sip_status)]
+    ringing_timeout_status: Option<i32>,
+}
+
+/// A SIP status by its code (`486`) or its protocol name, with or without `SIP_STATUS_`, in
+/// any case, `-` for `_` (`busy-here`).
+fn parse_sip_status(text: &str) -> Result<i32, String> {
+    let status = match text.parse::<i32>() {
+        Ok(code) => proto::SipStatusCode::try_from(code).ok(),
+        Err(_) => {
+            let name = text.to_ascii_uppercase().replace('-', "_");
+            let name = match name.starts_with("SIP_STATUS_") {
+                true => name,
+                false => format!("SIP_STATUS_{name}"),
+            };
+            proto::SipStatusCode::from_str_name(&name)
+        }
+    };
+    status
+        .filter(|status| *status != proto::SipStatusCode::SipStatusUnknown)
+        .map(|status| status as i32)
+        .ok_or_else(|| {
+            format!("`{text}` is not a SIP status (486, busy-here, SIP_STATUS_BUSY_HERE, ...)")
+        })
+}
+
+/// A dial tone (ringback), by the country whose tone it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Dialtone {
+    /// ETSI's 425 Hz tone, the one `--play-dialtone` plays.
+    Etsi,
+    /// By the country of the called number, ETSI's if unknown.
+    Auto,
+    /// North America's.
+    Us,
+    /// The United Kingdom's.
+    Uk,
+    /// Japan's.
+    Jp,
+    /// Australia's.
+    Au,
+}
+
+impl Dialtone {
+    fn to_proto(self) -> proto::SipDialtone {
+        match self {
+            Self::Etsi => proto::SipDialtone::Etsi,
+            Self::Auto => proto::SipDialtone::Auto,
+            Self::Us => proto::SipDialtone::Us,
+            Self::Uk => proto::SipDialtone::Uk,
+            Self::Jp => proto::SipDialtone::Jp,
+            Self::Au => proto::SipDialtone::Au,
+        }
+    }
+}
+
+/// `play_dialtone` and `dialtone` of a call or a transfer. `dialtone` is upstream's
+/// replacement for the deprecated `play_dialtone`, but SIP services from before protocol
+/// v1.53.2 read only `play_dialtone` (ETSI's tone), and newer ones read `play_dialtone` as
+/// ETSI's tone only while `dialtone` is unset. So `--play-dialtone` sends `play_dialtone` alone, and
+/// `--dialtone` sends both: the chosen tone where it is known, ETSI's where it is not.
+fn dialtone_fields(play_dialtone: bool, dialtone: Option<Dialtone>) -> (bool, i32) {
+    match dialtone {
+        Some(dialtone) => (true, dialtone.to_proto() as i32),
+        None => (play_dialtone, proto::SipDialtone::Disabled as i32),
+    }
 }
 
 impl InboundArgs {
@@ -131,6 +204,7 @@ impl InboundArgs {
                 allowed_numbers: self.allowed_numbers.clone(),
                 auth_username: self.auth_username.clone().unwrap_or_default(),
                 auth_password: self.auth_password.clone().unwrap_or_default(),
+                ringing_timeout_status: self.ringing_timeout_status.unwrap_or_default(),
                 ..Default::default()
             }),
         }
@@ -460,12 +534,24 @@ pub(crate) struct CallArgs {
     /// DTMF digits to send once answered ('w' waits half a second).
     #[arg(long)]
     dtmf: Option<String>,
-    /// Play a dial tone in the room while the phone rings.
-    #[arg(long)]
+    /// Play a dial tone (ETSI's) in the room while the phone rings.
+    #[arg(long, conflicts_with = "dialtone")]
     play_dialtone: bool,
+    /// Play this dial tone in the room while the phone rings (a SIP service from before
+    /// protocol v1.53.2 plays ETSI's instead).
+    #[arg(long, value_enum)]
+    dialtone: Option<Dialtone>,
     /// Hide the number from other participants.
     #[arg(long)]
     hide_phone_number: bool,
+    /// The user part of the INVITE's To header, when the callee expects another one than the
+    /// number dialed (protocol v1.51 on: an older SIP service does not know it).
+    #[arg(long, value_name = "USER")]
+    to_user_override: Option<String>,
+    /// LiveKit Cloud: the SIP call id (SCL_...) of a live inbound call to forward, keeping
+    /// its caller's number as this call's caller id.
+    #[arg(long, value_name = "SCL_ID")]
+    source_call_id: Option<String>,
 }
 
 fn duration(value: Duration) -> proto::well_known::Duration {
@@ -476,10 +562,10 @@ fn duration(value: Duration) -> proto::well_known::Duration {
 }
 
 impl CallArgs {
-    // `play_dialtone` is deprecated upstream in favour of `dialtone`, but servers older than
-    // protocol v1.53 know only the former, and newer ones read it as ETSI's tone.
+    // `play_dialtone` is deprecated upstream: see `dialtone_fields`.
     #[allow(deprecated)]
     fn to_request(&self) -> proto::CreateSipParticipantRequest {
+        let (play_dialtone, dialtone) = dialtone_fields(self.play_dialtone, self.dialtone);
         proto::CreateSipParticipantRequest {
             sip_trunk_id: self.trunk.clone(),
             sip_call_to: self.number.clone(),
@@ -487,7 +573,10 @@ impl CallArgs {
             participant_identity: self.identity.clone().unwrap_or_default(),
             participant_name: self.name.clone().unwrap_or_default(),
             dtmf: self.dtmf.clone().unwrap_or_default(),
-            play_dialtone: self.play_dialtone,
+            play_dialtone,
+            dialtone,
+            to_user_override: self.to_user_override.clone().unwrap_or_default(),
+            sip_source_call_id: self.source_call_id.clone().unwrap_or_default(),
             hide_phone_number: self.hide_phone_number,
             ringing_timeout: self.ringing_timeout.map(duration),
             max_call_duration: self.max_call_duration.map(duration),
@@ -641,21 +730,20 @@ pub(crate) fn run_sip(connection: &Connection, command: SipCommand) -> Result<()
             identity,
             transfer_to,
             play_dialtone,
+            dialtone,
             ringing_timeout,
         } => {
             let api = connection.api()?;
             let sip = api.sip().with_options(connection.options(None));
+            let request = transfer_request(
+                &room,
+                &identity,
+                &transfer_to,
+                dialtone_fields(play_dialtone, dialtone),
+                ringing_timeout,
+            );
             with_progress(&format!("transferring {identity} to {transfer_to}"), || {
-                // As in `CallArgs::to_request`: the field every server version reads.
-                #[allow(deprecated)]
-                sip.transfer_sip_participant(proto::TransferSipParticipantRequest {
-                    participant_identity: identity.clone(),
-                    room_name: room.clone(),
-                    transfer_to: transfer_to.clone(),
-                    play_dialtone,
-                    ringing_timeout: ringing_timeout.map(duration),
-                    ..Default::default()
-                })
+                sip.transfer_sip_participant(request)
             })
             .map_err(|error| {
                 failure_about(&error, &format!("participant {identity} in room {room}"))
@@ -668,6 +756,27 @@ pub(crate) fn run_sip(connection: &Connection, command: SipCommand) -> Result<()
             println!("transferred {identity} in room {room} to {transfer_to}");
             Ok(())
         }
+    }
+}
+
+/// `sip transfer`'s request.
+// `play_dialtone` is deprecated upstream: see `dialtone_fields`.
+#[allow(deprecated)]
+fn transfer_request(
+    room: &str,
+    identity: &str,
+    transfer_to: &str,
+    (play_dialtone, dialtone): (bool, i32),
+    ringing_timeout: Option<Duration>,
+) -> proto::TransferSipParticipantRequest {
+    proto::TransferSipParticipantRequest {
+        participant_identity: identity.to_owned(),
+        room_name: room.to_owned(),
+        transfer_to: transfer_to.to_owned(),
+        play_dialtone,
+        dialtone,
+        ringing_timeout: ringing_timeout.map(duration),
+        ..Default::default()
     }
 }
 
@@ -869,8 +978,9 @@ mod tests {
     use livekit_ureq::proto;
 
     use super::{
-        CallArgs, InboundArgs, OutboundArgs, RuleArgs, TrunkUpdateArgs, Trunks, inbound_row,
-        mask_pins, outbound_row, rule_rows,
+        CallArgs, Dialtone, InboundArgs, OutboundArgs, RuleArgs, TrunkUpdateArgs, Trunks,
+        dialtone_fields, inbound_row, mask_pins, outbound_row, parse_sip_status, rule_rows,
+        transfer_request,
     };
 
     #[derive(Debug, Parser)]
@@ -1000,5 +1110,113 @@ mod tests {
             })
         );
         assert_eq!(request.max_call_duration, None);
+    }
+
+    // The deprecated field is what servers before protocol v1.53.2 read.
+    #[allow(deprecated)]
+    #[test]
+    fn dialtones_reach_old_and_new_sip_services() {
+        let plain = parse::<CallArgs>(&["ST_out", "+15550100", "room-1"]).to_request();
+        assert!(!plain.play_dialtone);
+        assert_eq!(plain.dialtone, proto::SipDialtone::Disabled as i32);
+
+        // ETSI's tone everywhere, through the field every version reads.
+        let etsi =
+            parse::<CallArgs>(&["ST_out", "+15550100", "room-1", "--play-dialtone"]).to_request();
+        assert!(etsi.play_dialtone);
+        assert_eq!(etsi.dialtone, proto::SipDialtone::Disabled as i32);
+
+        // A chosen tone where `dialtone` is known, ETSI's where it is not.
+        let us =
+            parse::<CallArgs>(&["ST_out", "+15550100", "room-1", "--dialtone", "us"]).to_request();
+        assert!(us.play_dialtone);
+        assert_eq!(us.dialtone, proto::SipDialtone::Us as i32);
+
+        let both = Parse::<CallArgs>::try_parse_from([
+            "x",
+            "ST_out",
+            "+15550100",
+            "room-1",
+            "--play-dialtone",
+            "--dialtone",
+            "uk",
+        ]);
+        assert_eq!(
+            both.unwrap_err().kind(),
+            clap::error::ErrorKind::ArgumentConflict
+        );
+
+        let transfer = transfer_request(
+            "room-1",
+            "phone",
+            "tel:+15550199",
+            dialtone_fields(false, Some(Dialtone::Auto)),
+            None,
+        );
+        assert_eq!(transfer.room_name, "room-1");
+        assert_eq!(transfer.participant_identity, "phone");
+        assert_eq!(transfer.transfer_to, "tel:+15550199");
+        assert!(transfer.play_dialtone);
+        assert_eq!(transfer.dialtone, proto::SipDialtone::Auto as i32);
+        let transfer = transfer_request(
+            "room-1",
+            "phone",
+            "tel:+15550199",
+            dialtone_fields(true, None),
+            Some(Duration::from_secs(15)),
+        );
+        assert!(transfer.play_dialtone);
+        assert_eq!(transfer.dialtone, proto::SipDialtone::Disabled as i32);
+        assert_eq!(
+            transfer.ringing_timeout.map(|timeout| timeout.seconds),
+            Some(15)
+        );
+    }
+
+    #[test]
+    fn a_call_can_override_the_to_user_and_forward_an_inbound_call() {
+        let request = parse::<CallArgs>(&[
+            "ST_out",
+            "+15550100",
+            "room-1",
+            "--to-user-override",
+            "desk-7",
+            "--source-call-id",
+            "SCL_abc",
+        ])
+        .to_request();
+        assert_eq!(request.to_user_override, "desk-7");
+        assert_eq!(request.sip_call_to, "+15550100", "the number dialed stays");
+        assert_eq!(request.sip_source_call_id, "SCL_abc");
+        let plain = parse::<CallArgs>(&["ST_out", "+15550100", "room-1"]).to_request();
+        assert_eq!(plain.to_user_override, "");
+        assert_eq!(plain.sip_source_call_id, "");
+    }
+
+    #[test]
+    fn inbound_trunks_take_a_ringing_timeout_status_by_code_or_name() {
+        for text in ["486", "busy-here", "BUSY_HERE", "sip_status_busy_here"] {
+            assert_eq!(
+                parse_sip_status(text),
+                Ok(proto::SipStatusCode::SipStatusBusyHere as i32),
+                "{text}"
+            );
+        }
+        for bad in ["0", "487x", "999", "unknown", "not-a-status", ""] {
+            assert!(parse_sip_status(bad).is_err(), "{bad}");
+        }
+        let trunk = parse::<InboundArgs>(&["--ringing-timeout-status", "480"])
+            .to_request()
+            .trunk
+            .unwrap();
+        assert_eq!(
+            trunk.ringing_timeout_status,
+            proto::SipStatusCode::SipStatusTemporarilyUnavailable as i32
+        );
+        let unset = parse::<InboundArgs>(&[]).to_request().trunk.unwrap();
+        assert_eq!(
+            unset.ringing_timeout_status,
+            proto::SipStatusCode::SipStatusUnknown as i32
+        );
     }
 }

@@ -416,6 +416,40 @@ fn dialing_budgets_follow_the_ring_window() {
     assert_eq!(sent[2].1, Duration::from_secs(32));
 }
 
+/// `TransferSIPParticipant` answers `TransferSIPParticipantResponse` from protocol v1.51 on;
+/// older servers (livekit-server v1.13.5) answer `google.protobuf.Empty`, an empty body, which
+/// reads as the default response.
+#[test]
+fn a_transfer_answer_is_read_from_new_and_old_servers() {
+    let time = ScriptedTime::default();
+    let answered = proto::TransferSipParticipantResponse {
+        transfer_id: "ST_transfer".into(),
+        status: proto::SipTransferStatus::StsTransferSuccessful as i32,
+        reason: proto::SipTransferReason::StrCompleted as i32,
+        sip_status: Some(proto::SipStatus {
+            code: proto::SipStatusCode::SipStatusOk as i32,
+            status: "OK".into(),
+        }),
+    };
+    let transport = Scripted::new(
+        &time,
+        vec![ok(&answered), ok(&proto::well_known::Empty::default())],
+    );
+    let api = BlockingApi::new(client("http://127.0.0.1:7880"), transport, &time);
+    let transfer = || {
+        api.sip()
+            .transfer_sip_participant(proto::TransferSipParticipantRequest {
+                room_name: "r".into(),
+                participant_identity: "phone".into(),
+                transfer_to: "tel:+15550199".into(),
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    assert_eq!(transfer(), answered);
+    assert_eq!(transfer(), proto::TransferSipParticipantResponse::default());
+}
+
 #[test]
 fn rpc_budgets_follow_the_response_window() {
     let time = ScriptedTime::default();

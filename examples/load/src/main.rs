@@ -390,9 +390,10 @@ fn run_blocking(config: &Config, context: &Context) -> Result<Run, String> {
 /// Deletes every room whose name starts with `prefix`, in parallel, retrying while the
 /// server recovers, within `budget`. Returns what it deleted, what is left and why.
 ///
-/// After a crash, livekit-server v1.13.5 keeps the rooms of the dead node in Redis and
-/// routes their deletion to that node, which answers nothing: those deletes fail with 503
-/// "no response from servers" until Redis forgets them, so the budget bounds the attempt.
+/// After a crash, livekit-server (v1.13.5 and v1.13.11) keeps the rooms of the dead node in
+/// Redis and routes their deletion to that node, which answers nothing: those deletes fail
+/// with 503 "no response from servers" until Redis forgets them, so the budget bounds the
+/// attempt.
 fn clean_up(prefix: &str, budget: Duration) -> Value {
     let Ok(api) = livekit_ureq::LiveKitApi::from_env() else {
         return json!("skipped: no server configuration");

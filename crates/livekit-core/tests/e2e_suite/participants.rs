@@ -206,7 +206,8 @@ e2e_test!(mute_published_track_mutes_it_for_everyone {
     let fetched = call!(api.room().get_participant(identity_in(&room, "alice"))).unwrap();
     assert!(fetched.tracks.iter().any(|info| info.sid == track && info.muted), "{fetched:?}");
 
-    // An unknown track of a present participant is no error (v1.13.5): the answer has no track.
+    // An unknown track of a present participant is no error (v1.13.5, v1.13.11): the answer has
+    // no track.
     let answer = call!(api.room().mute_published_track(proto::MuteRoomTrackRequest {
         room: room.clone(),
         identity: "alice".into(),
@@ -429,8 +430,9 @@ e2e_test!(forward_and_move_reach_the_server_which_does_not_implement_them {
     let mut alice = Participant::join(&room, "alice", false);
     let destination = format!("{room}-elsewhere");
     // Signed with the destination grant the server checks first (a missing one is a 401),
-    // the calls reach the participant's node, where the open-source server (v1.13.5) has no
-    // implementation: LiveKit Cloud relocates participants, a self-hosted server cannot.
+    // the calls reach the participant's node, where the open-source server (v1.13.5 and
+    // v1.13.11) has no implementation: LiveKit Cloud relocates participants, a self-hosted
+    // server cannot.
     let forwarded = call!(api.room().forward_participant(proto::ForwardParticipantRequest {
         room: room.clone(),
         identity: "alice".into(),
