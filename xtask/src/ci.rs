@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: every check CI makes, in order, stopping at the first failure.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::util::{Result, cargo, run, run_xtask_with_codegen, workspace_root};
@@ -249,7 +250,60 @@ fn rustdoc() -> Result {
 /// every path dependency carries a publishable version; nothing is uploaded. `--allow-dirty`
 /// because, like every other step, it checks the working tree as it is, committed or not.
 fn publish() -> Result {
+    forget_unpacked_packages()?;
     run(cargo().args(["publish", "--dry-run", "--workspace", "--allow-dirty"]))
+}
+
+/// The packages `publish` packages, by name.
+const PUBLISHED: &[&str] = &[
+    "livekit-auth",
+    "livekit-proto",
+    "livekit-core",
+    "livekit-hyper",
+    "livekit-ureq",
+    "livekit-cli",
+];
+
+/// `cargo publish --dry-run --workspace` verifies each package against the others through a
+/// temporary local registry, whose unpacked sources cargo keeps under
+/// `$CARGO_HOME/registry/src/` and never unpacks again for the same version: a later run
+/// would verify a package against an earlier run's copy of its dependencies (it did:
+/// `livekit-core` was verified against a `livekit-proto` from before a codegen change). So
+/// the unpacked copies of our packages go first; crates.io's directory is left alone.
+fn forget_unpacked_packages() -> Result {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let Ok(registries) = std::fs::read_dir(cargo_home.join("registry/src")) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if registry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("index.crates.io-")
+        {
+            continue;
+        }
+        let Ok(packages) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for package in packages.flatten() {
+            let name = package.file_name().to_string_lossy().into_owned();
+            let ours = PUBLISHED.iter().any(|published| {
+                name.strip_prefix(published)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(package.path()).map_err(|error| {
+                    format!("cannot remove {}: {error}", package.path().display())
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Builds and runs a `#![no_std]` binary that links `livekit-auth` with default features off.
