@@ -194,6 +194,7 @@ impl<'de> ::serde::Deserialize<'de> for {path} {{
 impl {PJ}::JsonMessage for {path} {{
     const NAME: &'static str = \"{qualified}\";
 
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {{
         match name {{
             {names}
@@ -201,6 +202,7 @@ impl {PJ}::JsonMessage for {path} {{
         }}
     }}
 
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(&mut self, index: u32, map: &mut A) -> ::core::result::Result<(), A::Error> {{
         match index {{

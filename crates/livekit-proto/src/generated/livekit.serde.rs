@@ -48,6 +48,7 @@ impl<'de> ::serde::Deserialize<'de> for MetricsBatch {
 }
 impl pj::JsonMessage for MetricsBatch {
     const NAME: &'static str = "livekit.MetricsBatch";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "timestampMs" | "timestamp_ms" => Some(0),
@@ -58,6 +59,7 @@ impl pj::JsonMessage for MetricsBatch {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -118,6 +120,7 @@ impl<'de> ::serde::Deserialize<'de> for TimeSeriesMetric {
 }
 impl pj::JsonMessage for TimeSeriesMetric {
     const NAME: &'static str = "livekit.TimeSeriesMetric";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "label" => Some(0),
@@ -128,6 +131,7 @@ impl pj::JsonMessage for TimeSeriesMetric {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -181,6 +185,7 @@ impl<'de> ::serde::Deserialize<'de> for MetricSample {
 }
 impl pj::JsonMessage for MetricSample {
     const NAME: &'static str = "livekit.MetricSample";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "timestampMs" | "timestamp_ms" => Some(0),
@@ -189,6 +194,7 @@ impl pj::JsonMessage for MetricSample {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -266,6 +272,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMetric {
 }
 impl pj::JsonMessage for EventMetric {
     const NAME: &'static str = "livekit.EventMetric";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "label" => Some(0),
@@ -280,6 +287,7 @@ impl pj::JsonMessage for EventMetric {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -337,6 +345,7 @@ impl<'de> ::serde::Deserialize<'de> for Pagination {
 }
 impl pj::JsonMessage for Pagination {
     const NAME: &'static str = "livekit.Pagination";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "afterId" | "after_id" => Some(0),
@@ -344,6 +353,7 @@ impl pj::JsonMessage for Pagination {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -383,12 +393,14 @@ impl<'de> ::serde::Deserialize<'de> for TokenPagination {
 }
 impl pj::JsonMessage for TokenPagination {
     const NAME: &'static str = "livekit.TokenPagination";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "token" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -437,6 +449,7 @@ impl<'de> ::serde::Deserialize<'de> for ListUpdate {
 }
 impl pj::JsonMessage for ListUpdate {
     const NAME: &'static str = "livekit.ListUpdate";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "set" => Some(0),
@@ -446,6 +459,7 @@ impl pj::JsonMessage for ListUpdate {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -559,6 +573,7 @@ impl<'de> ::serde::Deserialize<'de> for Room {
 }
 impl pj::JsonMessage for Room {
     const NAME: &'static str = "livekit.Room";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sid" => Some(0),
@@ -578,6 +593,7 @@ impl pj::JsonMessage for Room {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -633,6 +649,7 @@ impl<'de> ::serde::Deserialize<'de> for Codec {
 }
 impl pj::JsonMessage for Codec {
     const NAME: &'static str = "livekit.Codec";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "mime" => Some(0),
@@ -640,6 +657,7 @@ impl pj::JsonMessage for Codec {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -715,6 +733,7 @@ impl<'de> ::serde::Deserialize<'de> for ParticipantPermission {
 }
 impl pj::JsonMessage for ParticipantPermission {
     const NAME: &'static str = "livekit.ParticipantPermission";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "canSubscribe" | "can_subscribe" => Some(0),
@@ -730,6 +749,7 @@ impl pj::JsonMessage for ParticipantPermission {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -876,6 +896,7 @@ impl<'de> ::serde::Deserialize<'de> for ParticipantInfo {
 }
 impl pj::JsonMessage for ParticipantInfo {
     const NAME: &'static str = "livekit.ParticipantInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sid" => Some(0),
@@ -900,6 +921,7 @@ impl pj::JsonMessage for ParticipantInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -967,11 +989,13 @@ impl<'de> ::serde::Deserialize<'de> for Encryption {
 }
 impl pj::JsonMessage for Encryption {
     const NAME: &'static str = "livekit.Encryption";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1032,6 +1056,7 @@ impl<'de> ::serde::Deserialize<'de> for SimulcastCodecInfo {
 }
 impl pj::JsonMessage for SimulcastCodecInfo {
     const NAME: &'static str = "livekit.SimulcastCodecInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "mimeType" | "mime_type" => Some(0),
@@ -1043,6 +1068,7 @@ impl pj::JsonMessage for SimulcastCodecInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1184,6 +1210,7 @@ impl<'de> ::serde::Deserialize<'de> for TrackInfo {
 }
 impl pj::JsonMessage for TrackInfo {
     const NAME: &'static str = "livekit.TrackInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sid" => Some(0),
@@ -1210,6 +1237,7 @@ impl pj::JsonMessage for TrackInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1308,6 +1336,7 @@ impl<'de> ::serde::Deserialize<'de> for DataTrackInfo {
 }
 impl pj::JsonMessage for DataTrackInfo {
     const NAME: &'static str = "livekit.DataTrackInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "pubHandle" | "pub_handle" => Some(0),
@@ -1319,6 +1348,7 @@ impl pj::JsonMessage for DataTrackInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1374,6 +1404,7 @@ impl<'de> ::serde::Deserialize<'de> for DataTrackFrameEncoding {
 }
 impl pj::JsonMessage for DataTrackFrameEncoding {
     const NAME: &'static str = "livekit.DataTrackFrameEncoding";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "wellKnown" | "well_known" => Some(0),
@@ -1381,6 +1412,7 @@ impl pj::JsonMessage for DataTrackFrameEncoding {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1446,6 +1478,7 @@ impl<'de> ::serde::Deserialize<'de> for DataTrackSchemaEncoding {
 }
 impl pj::JsonMessage for DataTrackSchemaEncoding {
     const NAME: &'static str = "livekit.DataTrackSchemaEncoding";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "wellKnown" | "well_known" => Some(0),
@@ -1453,6 +1486,7 @@ impl pj::JsonMessage for DataTrackSchemaEncoding {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1509,6 +1543,7 @@ impl<'de> ::serde::Deserialize<'de> for DataTrackSchemaId {
 }
 impl pj::JsonMessage for DataTrackSchemaId {
     const NAME: &'static str = "livekit.DataTrackSchemaId";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "name" => Some(0),
@@ -1516,6 +1551,7 @@ impl pj::JsonMessage for DataTrackSchemaId {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1586,6 +1622,7 @@ impl<'de> ::serde::Deserialize<'de> for VideoLayer {
 }
 impl pj::JsonMessage for VideoLayer {
     const NAME: &'static str = "livekit.VideoLayer";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "quality" => Some(0),
@@ -1599,6 +1636,7 @@ impl pj::JsonMessage for VideoLayer {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1703,6 +1741,7 @@ impl<'de> ::serde::Deserialize<'de> for DataPacket {
 }
 impl pj::JsonMessage for DataPacket {
     const NAME: &'static str = "livekit.DataPacket";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "kind" => Some(0),
@@ -1726,6 +1765,7 @@ impl pj::JsonMessage for DataPacket {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1889,6 +1929,7 @@ impl<'de> ::serde::Deserialize<'de> for EncryptedPacket {
 }
 impl pj::JsonMessage for EncryptedPacket {
     const NAME: &'static str = "livekit.EncryptedPacket";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "encryptionType" | "encryption_type" => Some(0),
@@ -1898,6 +1939,7 @@ impl pj::JsonMessage for EncryptedPacket {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1945,12 +1987,14 @@ impl<'de> ::serde::Deserialize<'de> for ActiveSpeakerUpdate {
 }
 impl pj::JsonMessage for ActiveSpeakerUpdate {
     const NAME: &'static str = "livekit.ActiveSpeakerUpdate";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "speakers" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -1996,6 +2040,7 @@ impl<'de> ::serde::Deserialize<'de> for SpeakerInfo {
 }
 impl pj::JsonMessage for SpeakerInfo {
     const NAME: &'static str = "livekit.SpeakerInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sid" => Some(0),
@@ -2004,6 +2049,7 @@ impl pj::JsonMessage for SpeakerInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2079,6 +2125,7 @@ impl<'de> ::serde::Deserialize<'de> for UserPacket {
 }
 impl pj::JsonMessage for UserPacket {
     const NAME: &'static str = "livekit.UserPacket";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "participantSid" | "participant_sid" => Some(0),
@@ -2094,6 +2141,7 @@ impl pj::JsonMessage for UserPacket {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2144,6 +2192,7 @@ impl<'de> ::serde::Deserialize<'de> for SipDtmf {
 }
 impl pj::JsonMessage for SipDtmf {
     const NAME: &'static str = "livekit.SipDTMF";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "code" => Some(0),
@@ -2151,6 +2200,7 @@ impl pj::JsonMessage for SipDtmf {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2201,6 +2251,7 @@ impl<'de> ::serde::Deserialize<'de> for Transcription {
 }
 impl pj::JsonMessage for Transcription {
     const NAME: &'static str = "livekit.Transcription";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "transcribedParticipantIdentity" | "transcribed_participant_identity" => {
@@ -2211,6 +2262,7 @@ impl pj::JsonMessage for Transcription {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2274,6 +2326,7 @@ impl<'de> ::serde::Deserialize<'de> for TranscriptionSegment {
 }
 impl pj::JsonMessage for TranscriptionSegment {
     const NAME: &'static str = "livekit.TranscriptionSegment";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "id" => Some(0),
@@ -2285,6 +2338,7 @@ impl pj::JsonMessage for TranscriptionSegment {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2346,6 +2400,7 @@ impl<'de> ::serde::Deserialize<'de> for ChatMessage {
 }
 impl pj::JsonMessage for ChatMessage {
     const NAME: &'static str = "livekit.ChatMessage";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "id" => Some(0),
@@ -2357,6 +2412,7 @@ impl pj::JsonMessage for ChatMessage {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2425,6 +2481,7 @@ impl<'de> ::serde::Deserialize<'de> for RpcRequest {
 }
 impl pj::JsonMessage for RpcRequest {
     const NAME: &'static str = "livekit.RpcRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "id" => Some(0),
@@ -2436,6 +2493,7 @@ impl pj::JsonMessage for RpcRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2479,12 +2537,14 @@ impl<'de> ::serde::Deserialize<'de> for RpcAck {
 }
 impl pj::JsonMessage for RpcAck {
     const NAME: &'static str = "livekit.RpcAck";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "requestId" | "request_id" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2534,6 +2594,7 @@ impl<'de> ::serde::Deserialize<'de> for RpcResponse {
 }
 impl pj::JsonMessage for RpcResponse {
     const NAME: &'static str = "livekit.RpcResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "requestId" | "request_id" => Some(0),
@@ -2543,6 +2604,7 @@ impl pj::JsonMessage for RpcResponse {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2612,6 +2674,7 @@ impl<'de> ::serde::Deserialize<'de> for RpcError {
 }
 impl pj::JsonMessage for RpcError {
     const NAME: &'static str = "livekit.RpcError";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "code" => Some(0),
@@ -2620,6 +2683,7 @@ impl pj::JsonMessage for RpcError {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2664,6 +2728,7 @@ impl<'de> ::serde::Deserialize<'de> for ParticipantTracks {
 }
 impl pj::JsonMessage for ParticipantTracks {
     const NAME: &'static str = "livekit.ParticipantTracks";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "participantSid" | "participant_sid" => Some(0),
@@ -2671,6 +2736,7 @@ impl pj::JsonMessage for ParticipantTracks {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2765,6 +2831,7 @@ impl<'de> ::serde::Deserialize<'de> for ClientInfo {
 }
 impl pj::JsonMessage for ClientInfo {
     const NAME: &'static str = "livekit.ClientInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sdk" => Some(0),
@@ -2783,6 +2850,7 @@ impl pj::JsonMessage for ClientInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2842,6 +2910,7 @@ impl<'de> ::serde::Deserialize<'de> for TimedVersion {
 }
 impl pj::JsonMessage for TimedVersion {
     const NAME: &'static str = "livekit.TimedVersion";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "unixMicro" | "unix_micro" => Some(0),
@@ -2849,6 +2918,7 @@ impl pj::JsonMessage for TimedVersion {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2881,11 +2951,13 @@ impl<'de> ::serde::Deserialize<'de> for DataStream {
 }
 impl pj::JsonMessage for DataStream {
     const NAME: &'static str = "livekit.DataStream";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2941,6 +3013,7 @@ impl<'de> ::serde::Deserialize<'de> for data_stream::TextHeader {
 }
 impl pj::JsonMessage for data_stream::TextHeader {
     const NAME: &'static str = "livekit.DataStream.TextHeader";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "operationType" | "operation_type" => Some(0),
@@ -2951,6 +3024,7 @@ impl pj::JsonMessage for data_stream::TextHeader {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -2999,12 +3073,14 @@ impl<'de> ::serde::Deserialize<'de> for data_stream::ByteHeader {
 }
 impl pj::JsonMessage for data_stream::ByteHeader {
     const NAME: &'static str = "livekit.DataStream.ByteHeader";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "name" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3091,6 +3167,7 @@ impl<'de> ::serde::Deserialize<'de> for data_stream::Header {
 }
 impl pj::JsonMessage for data_stream::Header {
     const NAME: &'static str = "livekit.DataStream.Header";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "streamId" | "stream_id" => Some(0),
@@ -3107,6 +3184,7 @@ impl pj::JsonMessage for data_stream::Header {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3204,6 +3282,7 @@ impl<'de> ::serde::Deserialize<'de> for data_stream::Chunk {
 }
 impl pj::JsonMessage for data_stream::Chunk {
     const NAME: &'static str = "livekit.DataStream.Chunk";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "streamId" | "stream_id" => Some(0),
@@ -3214,6 +3293,7 @@ impl pj::JsonMessage for data_stream::Chunk {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3264,6 +3344,7 @@ impl<'de> ::serde::Deserialize<'de> for data_stream::Trailer {
 }
 impl pj::JsonMessage for data_stream::Trailer {
     const NAME: &'static str = "livekit.DataStream.Trailer";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "streamId" | "stream_id" => Some(0),
@@ -3272,6 +3353,7 @@ impl pj::JsonMessage for data_stream::Trailer {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3316,6 +3398,7 @@ impl<'de> ::serde::Deserialize<'de> for FilterParams {
 }
 impl pj::JsonMessage for FilterParams {
     const NAME: &'static str = "livekit.FilterParams";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "includeEvents" | "include_events" => Some(0),
@@ -3323,6 +3406,7 @@ impl pj::JsonMessage for FilterParams {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3370,6 +3454,7 @@ impl<'de> ::serde::Deserialize<'de> for WebhookConfig {
 }
 impl pj::JsonMessage for WebhookConfig {
     const NAME: &'static str = "livekit.WebhookConfig";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "url" => Some(0),
@@ -3378,6 +3463,7 @@ impl pj::JsonMessage for WebhookConfig {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3456,6 +3542,7 @@ impl<'de> ::serde::Deserialize<'de> for StartEgressRequest {
 }
 impl pj::JsonMessage for StartEgressRequest {
     const NAME: &'static str = "livekit.StartEgressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomName" | "room_name" => Some(0),
@@ -3470,6 +3557,7 @@ impl pj::JsonMessage for StartEgressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3562,6 +3650,7 @@ impl<'de> ::serde::Deserialize<'de> for TemplateSource {
 }
 impl pj::JsonMessage for TemplateSource {
     const NAME: &'static str = "livekit.TemplateSource";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "layout" => Some(0),
@@ -3571,6 +3660,7 @@ impl pj::JsonMessage for TemplateSource {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3622,6 +3712,7 @@ impl<'de> ::serde::Deserialize<'de> for WebSource {
 }
 impl pj::JsonMessage for WebSource {
     const NAME: &'static str = "livekit.WebSource";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "url" => Some(0),
@@ -3631,6 +3722,7 @@ impl pj::JsonMessage for WebSource {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3688,6 +3780,7 @@ impl<'de> ::serde::Deserialize<'de> for MediaSource {
 }
 impl pj::JsonMessage for MediaSource {
     const NAME: &'static str = "livekit.MediaSource";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "videoTrackId" | "video_track_id" => Some(0),
@@ -3698,6 +3791,7 @@ impl pj::JsonMessage for MediaSource {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3765,6 +3859,7 @@ impl<'de> ::serde::Deserialize<'de> for ParticipantVideo {
 }
 impl pj::JsonMessage for ParticipantVideo {
     const NAME: &'static str = "livekit.ParticipantVideo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "identity" => Some(0),
@@ -3772,6 +3867,7 @@ impl pj::JsonMessage for ParticipantVideo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3814,6 +3910,7 @@ impl<'de> ::serde::Deserialize<'de> for VideoConfig {
 }
 impl pj::JsonMessage for VideoConfig {
     const NAME: &'static str = "livekit.VideoConfig";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "captureAll" | "capture_all" => Some(0),
@@ -3821,6 +3918,7 @@ impl pj::JsonMessage for VideoConfig {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3874,6 +3972,7 @@ impl<'de> ::serde::Deserialize<'de> for VideoSelector {
 }
 impl pj::JsonMessage for VideoSelector {
     const NAME: &'static str = "livekit.VideoSelector";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "trackId" | "track_id" => Some(0),
@@ -3883,6 +3982,7 @@ impl pj::JsonMessage for VideoSelector {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -3941,6 +4041,7 @@ impl<'de> ::serde::Deserialize<'de> for AudioConfig {
 }
 impl pj::JsonMessage for AudioConfig {
     const NAME: &'static str = "livekit.AudioConfig";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "captureAll" | "capture_all" => Some(0),
@@ -3948,6 +4049,7 @@ impl pj::JsonMessage for AudioConfig {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4013,6 +4115,7 @@ impl<'de> ::serde::Deserialize<'de> for AudioRoute {
 }
 impl pj::JsonMessage for AudioRoute {
     const NAME: &'static str = "livekit.AudioRoute";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "trackId" | "track_id" => Some(0),
@@ -4024,6 +4127,7 @@ impl pj::JsonMessage for AudioRoute {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4091,6 +4195,7 @@ impl<'de> ::serde::Deserialize<'de> for DataConfig {
 }
 impl pj::JsonMessage for DataConfig {
     const NAME: &'static str = "livekit.DataConfig";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "captureAll" | "capture_all" => Some(0),
@@ -4098,6 +4203,7 @@ impl pj::JsonMessage for DataConfig {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4151,6 +4257,7 @@ impl<'de> ::serde::Deserialize<'de> for DataSelector {
 }
 impl pj::JsonMessage for DataSelector {
     const NAME: &'static str = "livekit.DataSelector";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "trackId" | "track_id" => Some(0),
@@ -4160,6 +4267,7 @@ impl pj::JsonMessage for DataSelector {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4281,6 +4389,7 @@ impl<'de> ::serde::Deserialize<'de> for EncodingOptions {
 }
 impl pj::JsonMessage for EncodingOptions {
     const NAME: &'static str = "livekit.EncodingOptions";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "width" => Some(0),
@@ -4298,6 +4407,7 @@ impl pj::JsonMessage for EncodingOptions {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4356,6 +4466,7 @@ impl<'de> ::serde::Deserialize<'de> for Output {
 }
 impl pj::JsonMessage for Output {
     const NAME: &'static str = "livekit.Output";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "file" => Some(0),
@@ -4366,6 +4477,7 @@ impl pj::JsonMessage for Output {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4446,6 +4558,7 @@ impl<'de> ::serde::Deserialize<'de> for FileOutput {
 }
 impl pj::JsonMessage for FileOutput {
     const NAME: &'static str = "livekit.FileOutput";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "fileType" | "file_type" => Some(0),
@@ -4454,6 +4567,7 @@ impl pj::JsonMessage for FileOutput {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4504,6 +4618,7 @@ impl<'de> ::serde::Deserialize<'de> for StreamOutput {
 }
 impl pj::JsonMessage for StreamOutput {
     const NAME: &'static str = "livekit.StreamOutput";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "protocol" => Some(0),
@@ -4512,6 +4627,7 @@ impl pj::JsonMessage for StreamOutput {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4555,6 +4671,7 @@ impl<'de> ::serde::Deserialize<'de> for StreamDestination {
 }
 impl pj::JsonMessage for StreamDestination {
     const NAME: &'static str = "livekit.StreamDestination";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "id" => Some(0),
@@ -4562,6 +4679,7 @@ impl pj::JsonMessage for StreamDestination {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4650,6 +4768,7 @@ impl<'de> ::serde::Deserialize<'de> for SegmentedFileOutput {
 }
 impl pj::JsonMessage for SegmentedFileOutput {
     const NAME: &'static str = "livekit.SegmentedFileOutput";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "protocol" => Some(0),
@@ -4666,6 +4785,7 @@ impl pj::JsonMessage for SegmentedFileOutput {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4794,6 +4914,7 @@ impl<'de> ::serde::Deserialize<'de> for ImageOutput {
 }
 impl pj::JsonMessage for ImageOutput {
     const NAME: &'static str = "livekit.ImageOutput";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "captureInterval" | "capture_interval" => Some(0),
@@ -4810,6 +4931,7 @@ impl pj::JsonMessage for ImageOutput {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -4902,6 +5024,7 @@ impl<'de> ::serde::Deserialize<'de> for StorageConfig {
 }
 impl pj::JsonMessage for StorageConfig {
     const NAME: &'static str = "livekit.StorageConfig";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "s3" => Some(0),
@@ -4911,6 +5034,7 @@ impl pj::JsonMessage for StorageConfig {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5028,6 +5152,7 @@ impl<'de> ::serde::Deserialize<'de> for S3Upload {
 }
 impl pj::JsonMessage for S3Upload {
     const NAME: &'static str = "livekit.S3Upload";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "accessKey" | "access_key" => Some(0),
@@ -5046,6 +5171,7 @@ impl pj::JsonMessage for S3Upload {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5104,6 +5230,7 @@ impl<'de> ::serde::Deserialize<'de> for GcpUpload {
 }
 impl pj::JsonMessage for GcpUpload {
     const NAME: &'static str = "livekit.GCPUpload";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "credentials" => Some(0),
@@ -5112,6 +5239,7 @@ impl pj::JsonMessage for GcpUpload {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5160,6 +5288,7 @@ impl<'de> ::serde::Deserialize<'de> for AzureBlobUpload {
 }
 impl pj::JsonMessage for AzureBlobUpload {
     const NAME: &'static str = "livekit.AzureBlobUpload";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "accountName" | "account_name" => Some(0),
@@ -5168,6 +5297,7 @@ impl pj::JsonMessage for AzureBlobUpload {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5224,6 +5354,7 @@ impl<'de> ::serde::Deserialize<'de> for AliOssUpload {
 }
 impl pj::JsonMessage for AliOssUpload {
     const NAME: &'static str = "livekit.AliOSSUpload";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "accessKey" | "access_key" => Some(0),
@@ -5234,6 +5365,7 @@ impl pj::JsonMessage for AliOssUpload {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5284,6 +5416,7 @@ impl<'de> ::serde::Deserialize<'de> for ProxyConfig {
 }
 impl pj::JsonMessage for ProxyConfig {
     const NAME: &'static str = "livekit.ProxyConfig";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "url" => Some(0),
@@ -5292,6 +5425,7 @@ impl pj::JsonMessage for ProxyConfig {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5343,6 +5477,7 @@ impl<'de> ::serde::Deserialize<'de> for ListEgressRequest {
 }
 impl pj::JsonMessage for ListEgressRequest {
     const NAME: &'static str = "livekit.ListEgressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomName" | "room_name" => Some(0),
@@ -5352,6 +5487,7 @@ impl pj::JsonMessage for ListEgressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5397,6 +5533,7 @@ impl<'de> ::serde::Deserialize<'de> for ListEgressResponse {
 }
 impl pj::JsonMessage for ListEgressResponse {
     const NAME: &'static str = "livekit.ListEgressResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "items" => Some(0),
@@ -5404,6 +5541,7 @@ impl pj::JsonMessage for ListEgressResponse {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5443,12 +5581,14 @@ impl<'de> ::serde::Deserialize<'de> for StopEgressRequest {
 }
 impl pj::JsonMessage for StopEgressRequest {
     const NAME: &'static str = "livekit.StopEgressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "egressId" | "egress_id" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5593,6 +5733,7 @@ impl<'de> ::serde::Deserialize<'de> for EgressInfo {
 }
 impl pj::JsonMessage for EgressInfo {
     const NAME: &'static str = "livekit.EgressInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "egressId" | "egress_id" => Some(0),
@@ -5626,6 +5767,7 @@ impl pj::JsonMessage for EgressInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5795,6 +5937,7 @@ impl<'de> ::serde::Deserialize<'de> for StreamInfo {
 }
 impl pj::JsonMessage for StreamInfo {
     const NAME: &'static str = "livekit.StreamInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "url" => Some(0),
@@ -5809,6 +5952,7 @@ impl pj::JsonMessage for StreamInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5873,6 +6017,7 @@ impl<'de> ::serde::Deserialize<'de> for FileInfo {
 }
 impl pj::JsonMessage for FileInfo {
     const NAME: &'static str = "livekit.FileInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "filename" => Some(0),
@@ -5884,6 +6029,7 @@ impl pj::JsonMessage for FileInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -5960,6 +6106,7 @@ impl<'de> ::serde::Deserialize<'de> for SegmentsInfo {
 }
 impl pj::JsonMessage for SegmentsInfo {
     const NAME: &'static str = "livekit.SegmentsInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "playlistName" | "playlist_name" => Some(0),
@@ -5974,6 +6121,7 @@ impl pj::JsonMessage for SegmentsInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -6031,6 +6179,7 @@ impl<'de> ::serde::Deserialize<'de> for ImagesInfo {
 }
 impl pj::JsonMessage for ImagesInfo {
     const NAME: &'static str = "livekit.ImagesInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "filenamePrefix" | "filename_prefix" => Some(0),
@@ -6040,6 +6189,7 @@ impl pj::JsonMessage for ImagesInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -6098,6 +6248,7 @@ impl<'de> ::serde::Deserialize<'de> for AutoParticipantEgress {
 }
 impl pj::JsonMessage for AutoParticipantEgress {
     const NAME: &'static str = "livekit.AutoParticipantEgress";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "preset" => Some(0),
@@ -6107,6 +6258,7 @@ impl pj::JsonMessage for AutoParticipantEgress {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -6180,6 +6332,7 @@ impl<'de> ::serde::Deserialize<'de> for AutoTrackEgress {
 }
 impl pj::JsonMessage for AutoTrackEgress {
     const NAME: &'static str = "livekit.AutoTrackEgress";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "filepath" => Some(0),
@@ -6191,6 +6344,7 @@ impl pj::JsonMessage for AutoTrackEgress {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -6314,6 +6468,7 @@ impl<'de> ::serde::Deserialize<'de> for ExportReplayRequest {
 }
 impl pj::JsonMessage for ExportReplayRequest {
     const NAME: &'static str = "livekit.ExportReplayRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "replayId" | "replay_id" => Some(0),
@@ -6330,6 +6485,7 @@ impl pj::JsonMessage for ExportReplayRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -6480,6 +6636,7 @@ impl<'de> ::serde::Deserialize<'de> for RoomCompositeEgressRequest {
 }
 impl pj::JsonMessage for RoomCompositeEgressRequest {
     const NAME: &'static str = "livekit.RoomCompositeEgressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomName" | "room_name" => Some(0),
@@ -6501,6 +6658,7 @@ impl pj::JsonMessage for RoomCompositeEgressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -6649,6 +6807,7 @@ impl<'de> ::serde::Deserialize<'de> for WebEgressRequest {
 }
 impl pj::JsonMessage for WebEgressRequest {
     const NAME: &'static str = "livekit.WebEgressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "url" => Some(0),
@@ -6668,6 +6827,7 @@ impl pj::JsonMessage for WebEgressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -6795,6 +6955,7 @@ impl<'de> ::serde::Deserialize<'de> for ParticipantEgressRequest {
 }
 impl pj::JsonMessage for ParticipantEgressRequest {
     const NAME: &'static str = "livekit.ParticipantEgressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomName" | "room_name" => Some(0),
@@ -6810,6 +6971,7 @@ impl pj::JsonMessage for ParticipantEgressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -6925,6 +7087,7 @@ impl<'de> ::serde::Deserialize<'de> for TrackCompositeEgressRequest {
 }
 impl pj::JsonMessage for TrackCompositeEgressRequest {
     const NAME: &'static str = "livekit.TrackCompositeEgressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomName" | "room_name" => Some(0),
@@ -6943,6 +7106,7 @@ impl pj::JsonMessage for TrackCompositeEgressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7058,6 +7222,7 @@ impl<'de> ::serde::Deserialize<'de> for TrackEgressRequest {
 }
 impl pj::JsonMessage for TrackEgressRequest {
     const NAME: &'static str = "livekit.TrackEgressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomName" | "room_name" => Some(0),
@@ -7068,6 +7233,7 @@ impl pj::JsonMessage for TrackEgressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7144,6 +7310,7 @@ impl<'de> ::serde::Deserialize<'de> for DirectFileOutput {
 }
 impl pj::JsonMessage for DirectFileOutput {
     const NAME: &'static str = "livekit.DirectFileOutput";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "filepath" => Some(0),
@@ -7155,6 +7322,7 @@ impl pj::JsonMessage for DirectFileOutput {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7252,6 +7420,7 @@ impl<'de> ::serde::Deserialize<'de> for EncodedFileOutput {
 }
 impl pj::JsonMessage for EncodedFileOutput {
     const NAME: &'static str = "livekit.EncodedFileOutput";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "fileType" | "file_type" => Some(0),
@@ -7264,6 +7433,7 @@ impl pj::JsonMessage for EncodedFileOutput {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7340,6 +7510,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateLayoutRequest {
 }
 impl pj::JsonMessage for UpdateLayoutRequest {
     const NAME: &'static str = "livekit.UpdateLayoutRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "egressId" | "egress_id" => Some(0),
@@ -7347,6 +7518,7 @@ impl pj::JsonMessage for UpdateLayoutRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7398,6 +7570,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateStreamRequest {
 }
 impl pj::JsonMessage for UpdateStreamRequest {
     const NAME: &'static str = "livekit.UpdateStreamRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "egressId" | "egress_id" => Some(0),
@@ -7407,6 +7580,7 @@ impl pj::JsonMessage for UpdateStreamRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7448,12 +7622,14 @@ impl<'de> ::serde::Deserialize<'de> for StreamInfoList {
 }
 impl pj::JsonMessage for StreamInfoList {
     const NAME: &'static str = "livekit.StreamInfoList";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "info" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7547,6 +7723,7 @@ impl<'de> ::serde::Deserialize<'de> for Job {
 }
 impl pj::JsonMessage for Job {
     const NAME: &'static str = "livekit.Job";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "id" => Some(0),
@@ -7567,6 +7744,7 @@ impl pj::JsonMessage for Job {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7687,6 +7865,7 @@ impl<'de> ::serde::Deserialize<'de> for JobState {
 }
 impl pj::JsonMessage for JobState {
     const NAME: &'static str = "livekit.JobState";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "status" => Some(0),
@@ -7707,6 +7886,7 @@ impl pj::JsonMessage for JobState {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7786,6 +7966,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateAgentDispatchRequest {
 }
 impl pj::JsonMessage for CreateAgentDispatchRequest {
     const NAME: &'static str = "livekit.CreateAgentDispatchRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "agentName" | "agent_name" => Some(0),
@@ -7798,6 +7979,7 @@ impl pj::JsonMessage for CreateAgentDispatchRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7871,6 +8053,7 @@ impl<'de> ::serde::Deserialize<'de> for RoomAgentDispatch {
 }
 impl pj::JsonMessage for RoomAgentDispatch {
     const NAME: &'static str = "livekit.RoomAgentDispatch";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "agentName" | "agent_name" => Some(0),
@@ -7882,6 +8065,7 @@ impl pj::JsonMessage for RoomAgentDispatch {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7935,6 +8119,7 @@ impl<'de> ::serde::Deserialize<'de> for DeleteAgentDispatchRequest {
 }
 impl pj::JsonMessage for DeleteAgentDispatchRequest {
     const NAME: &'static str = "livekit.DeleteAgentDispatchRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "dispatchId" | "dispatch_id" => Some(0),
@@ -7942,6 +8127,7 @@ impl pj::JsonMessage for DeleteAgentDispatchRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -7985,6 +8171,7 @@ impl<'de> ::serde::Deserialize<'de> for ListAgentDispatchRequest {
 }
 impl pj::JsonMessage for ListAgentDispatchRequest {
     const NAME: &'static str = "livekit.ListAgentDispatchRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "dispatchId" | "dispatch_id" => Some(0),
@@ -7992,6 +8179,7 @@ impl pj::JsonMessage for ListAgentDispatchRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8031,12 +8219,14 @@ impl<'de> ::serde::Deserialize<'de> for ListAgentDispatchResponse {
 }
 impl pj::JsonMessage for ListAgentDispatchResponse {
     const NAME: &'static str = "livekit.ListAgentDispatchResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "agentDispatches" | "agent_dispatches" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8110,6 +8300,7 @@ impl<'de> ::serde::Deserialize<'de> for AgentDispatch {
 }
 impl pj::JsonMessage for AgentDispatch {
     const NAME: &'static str = "livekit.AgentDispatch";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "id" => Some(0),
@@ -8124,6 +8315,7 @@ impl pj::JsonMessage for AgentDispatch {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8189,6 +8381,7 @@ impl<'de> ::serde::Deserialize<'de> for AgentDispatchState {
 }
 impl pj::JsonMessage for AgentDispatchState {
     const NAME: &'static str = "livekit.AgentDispatchState";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "jobs" => Some(0),
@@ -8198,6 +8391,7 @@ impl pj::JsonMessage for AgentDispatchState {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8305,6 +8499,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateRoomRequest {
 }
 impl pj::JsonMessage for CreateRoomRequest {
     const NAME: &'static str = "livekit.CreateRoomRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "name" => Some(0),
@@ -8324,6 +8519,7 @@ impl pj::JsonMessage for CreateRoomRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8383,6 +8579,7 @@ impl<'de> ::serde::Deserialize<'de> for RoomEgress {
 }
 impl pj::JsonMessage for RoomEgress {
     const NAME: &'static str = "livekit.RoomEgress";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -8391,6 +8588,7 @@ impl pj::JsonMessage for RoomEgress {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8431,12 +8629,14 @@ impl<'de> ::serde::Deserialize<'de> for RoomAgent {
 }
 impl pj::JsonMessage for RoomAgent {
     const NAME: &'static str = "livekit.RoomAgent";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "dispatches" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8475,12 +8675,14 @@ impl<'de> ::serde::Deserialize<'de> for ListRoomsRequest {
 }
 impl pj::JsonMessage for ListRoomsRequest {
     const NAME: &'static str = "livekit.ListRoomsRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "names" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8519,12 +8721,14 @@ impl<'de> ::serde::Deserialize<'de> for ListRoomsResponse {
 }
 impl pj::JsonMessage for ListRoomsResponse {
     const NAME: &'static str = "livekit.ListRoomsResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "rooms" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8563,12 +8767,14 @@ impl<'de> ::serde::Deserialize<'de> for DeleteRoomRequest {
 }
 impl pj::JsonMessage for DeleteRoomRequest {
     const NAME: &'static str = "livekit.DeleteRoomRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8600,11 +8806,13 @@ impl<'de> ::serde::Deserialize<'de> for DeleteRoomResponse {
 }
 impl pj::JsonMessage for DeleteRoomResponse {
     const NAME: &'static str = "livekit.DeleteRoomResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8642,12 +8850,14 @@ impl<'de> ::serde::Deserialize<'de> for ListParticipantsRequest {
 }
 impl pj::JsonMessage for ListParticipantsRequest {
     const NAME: &'static str = "livekit.ListParticipantsRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8686,12 +8896,14 @@ impl<'de> ::serde::Deserialize<'de> for ListParticipantsResponse {
 }
 impl pj::JsonMessage for ListParticipantsResponse {
     const NAME: &'static str = "livekit.ListParticipantsResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "participants" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8741,6 +8953,7 @@ impl<'de> ::serde::Deserialize<'de> for RoomParticipantIdentity {
 }
 impl pj::JsonMessage for RoomParticipantIdentity {
     const NAME: &'static str = "livekit.RoomParticipantIdentity";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -8749,6 +8962,7 @@ impl pj::JsonMessage for RoomParticipantIdentity {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8782,11 +8996,13 @@ impl<'de> ::serde::Deserialize<'de> for RemoveParticipantResponse {
 }
 impl pj::JsonMessage for RemoveParticipantResponse {
     const NAME: &'static str = "livekit.RemoveParticipantResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8835,6 +9051,7 @@ impl<'de> ::serde::Deserialize<'de> for MuteRoomTrackRequest {
 }
 impl pj::JsonMessage for MuteRoomTrackRequest {
     const NAME: &'static str = "livekit.MuteRoomTrackRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -8844,6 +9061,7 @@ impl pj::JsonMessage for MuteRoomTrackRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8885,12 +9103,14 @@ impl<'de> ::serde::Deserialize<'de> for MuteRoomTrackResponse {
 }
 impl pj::JsonMessage for MuteRoomTrackResponse {
     const NAME: &'static str = "livekit.MuteRoomTrackResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "track" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -8949,6 +9169,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateParticipantRequest {
 }
 impl pj::JsonMessage for UpdateParticipantRequest {
     const NAME: &'static str = "livekit.UpdateParticipantRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -8960,6 +9181,7 @@ impl pj::JsonMessage for UpdateParticipantRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9019,6 +9241,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateSubscriptionsRequest {
 }
 impl pj::JsonMessage for UpdateSubscriptionsRequest {
     const NAME: &'static str = "livekit.UpdateSubscriptionsRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -9029,6 +9252,7 @@ impl pj::JsonMessage for UpdateSubscriptionsRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9064,11 +9288,13 @@ impl<'de> ::serde::Deserialize<'de> for UpdateSubscriptionsResponse {
 }
 impl pj::JsonMessage for UpdateSubscriptionsResponse {
     const NAME: &'static str = "livekit.UpdateSubscriptionsResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9132,6 +9358,7 @@ impl<'de> ::serde::Deserialize<'de> for SendDataRequest {
 }
 impl pj::JsonMessage for SendDataRequest {
     const NAME: &'static str = "livekit.SendDataRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -9144,6 +9371,7 @@ impl pj::JsonMessage for SendDataRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9181,11 +9409,13 @@ impl<'de> ::serde::Deserialize<'de> for SendDataResponse {
 }
 impl pj::JsonMessage for SendDataResponse {
     const NAME: &'static str = "livekit.SendDataResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9227,6 +9457,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateRoomMetadataRequest {
 }
 impl pj::JsonMessage for UpdateRoomMetadataRequest {
     const NAME: &'static str = "livekit.UpdateRoomMetadataRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -9234,6 +9465,7 @@ impl pj::JsonMessage for UpdateRoomMetadataRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9327,6 +9559,7 @@ impl<'de> ::serde::Deserialize<'de> for RoomConfiguration {
 }
 impl pj::JsonMessage for RoomConfiguration {
     const NAME: &'static str = "livekit.RoomConfiguration";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "name" => Some(0),
@@ -9343,6 +9576,7 @@ impl pj::JsonMessage for RoomConfiguration {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9399,6 +9633,7 @@ impl<'de> ::serde::Deserialize<'de> for ForwardParticipantRequest {
 }
 impl pj::JsonMessage for ForwardParticipantRequest {
     const NAME: &'static str = "livekit.ForwardParticipantRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -9407,6 +9642,7 @@ impl pj::JsonMessage for ForwardParticipantRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9440,11 +9676,13 @@ impl<'de> ::serde::Deserialize<'de> for ForwardParticipantResponse {
 }
 impl pj::JsonMessage for ForwardParticipantResponse {
     const NAME: &'static str = "livekit.ForwardParticipantResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9490,6 +9728,7 @@ impl<'de> ::serde::Deserialize<'de> for MoveParticipantRequest {
 }
 impl pj::JsonMessage for MoveParticipantRequest {
     const NAME: &'static str = "livekit.MoveParticipantRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -9498,6 +9737,7 @@ impl pj::JsonMessage for MoveParticipantRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9531,11 +9771,13 @@ impl<'de> ::serde::Deserialize<'de> for MoveParticipantResponse {
 }
 impl pj::JsonMessage for MoveParticipantResponse {
     const NAME: &'static str = "livekit.MoveParticipantResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9592,6 +9834,7 @@ impl<'de> ::serde::Deserialize<'de> for PerformRpcRequest {
 }
 impl pj::JsonMessage for PerformRpcRequest {
     const NAME: &'static str = "livekit.PerformRpcRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "room" => Some(0),
@@ -9602,6 +9845,7 @@ impl pj::JsonMessage for PerformRpcRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9644,12 +9888,14 @@ impl<'de> ::serde::Deserialize<'de> for PerformRpcResponse {
 }
 impl pj::JsonMessage for PerformRpcResponse {
     const NAME: &'static str = "livekit.PerformRpcResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "payload" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9734,6 +9980,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateIngressRequest {
 }
 impl pj::JsonMessage for CreateIngressRequest {
     const NAME: &'static str = "livekit.CreateIngressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "inputType" | "input_type" => Some(0),
@@ -9751,6 +9998,7 @@ impl pj::JsonMessage for CreateIngressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9819,6 +10067,7 @@ impl<'de> ::serde::Deserialize<'de> for IngressAudioOptions {
 }
 impl pj::JsonMessage for IngressAudioOptions {
     const NAME: &'static str = "livekit.IngressAudioOptions";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "name" => Some(0),
@@ -9828,6 +10077,7 @@ impl pj::JsonMessage for IngressAudioOptions {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9910,6 +10160,7 @@ impl<'de> ::serde::Deserialize<'de> for IngressVideoOptions {
 }
 impl pj::JsonMessage for IngressVideoOptions {
     const NAME: &'static str = "livekit.IngressVideoOptions";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "name" => Some(0),
@@ -9919,6 +10170,7 @@ impl pj::JsonMessage for IngressVideoOptions {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -9995,6 +10247,7 @@ impl<'de> ::serde::Deserialize<'de> for IngressAudioEncodingOptions {
 }
 impl pj::JsonMessage for IngressAudioEncodingOptions {
     const NAME: &'static str = "livekit.IngressAudioEncodingOptions";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "audioCodec" | "audio_codec" => Some(0),
@@ -10004,6 +10257,7 @@ impl pj::JsonMessage for IngressAudioEncodingOptions {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10055,6 +10309,7 @@ impl<'de> ::serde::Deserialize<'de> for IngressVideoEncodingOptions {
 }
 impl pj::JsonMessage for IngressVideoEncodingOptions {
     const NAME: &'static str = "livekit.IngressVideoEncodingOptions";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "videoCodec" | "video_codec" => Some(0),
@@ -10063,6 +10318,7 @@ impl pj::JsonMessage for IngressVideoEncodingOptions {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10165,6 +10421,7 @@ impl<'de> ::serde::Deserialize<'de> for IngressInfo {
 }
 impl pj::JsonMessage for IngressInfo {
     const NAME: &'static str = "livekit.IngressInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "ingressId" | "ingress_id" => Some(0),
@@ -10186,6 +10443,7 @@ impl pj::JsonMessage for IngressInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10276,6 +10534,7 @@ impl<'de> ::serde::Deserialize<'de> for IngressState {
 }
 impl pj::JsonMessage for IngressState {
     const NAME: &'static str = "livekit.IngressState";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "status" => Some(0),
@@ -10291,6 +10550,7 @@ impl pj::JsonMessage for IngressState {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10356,6 +10616,7 @@ impl<'de> ::serde::Deserialize<'de> for InputVideoState {
 }
 impl pj::JsonMessage for InputVideoState {
     const NAME: &'static str = "livekit.InputVideoState";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "mimeType" | "mime_type" => Some(0),
@@ -10366,6 +10627,7 @@ impl pj::JsonMessage for InputVideoState {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10423,6 +10685,7 @@ impl<'de> ::serde::Deserialize<'de> for InputAudioState {
 }
 impl pj::JsonMessage for InputAudioState {
     const NAME: &'static str = "livekit.InputAudioState";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "mimeType" | "mime_type" => Some(0),
@@ -10432,6 +10695,7 @@ impl pj::JsonMessage for InputAudioState {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10513,6 +10777,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateIngressRequest {
 }
 impl pj::JsonMessage for UpdateIngressRequest {
     const NAME: &'static str = "livekit.UpdateIngressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "ingressId" | "ingress_id" => Some(0),
@@ -10529,6 +10794,7 @@ impl pj::JsonMessage for UpdateIngressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10585,6 +10851,7 @@ impl<'de> ::serde::Deserialize<'de> for ListIngressRequest {
 }
 impl pj::JsonMessage for ListIngressRequest {
     const NAME: &'static str = "livekit.ListIngressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "pageToken" | "page_token" => Some(0),
@@ -10593,6 +10860,7 @@ impl pj::JsonMessage for ListIngressRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10637,6 +10905,7 @@ impl<'de> ::serde::Deserialize<'de> for ListIngressResponse {
 }
 impl pj::JsonMessage for ListIngressResponse {
     const NAME: &'static str = "livekit.ListIngressResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "nextPageToken" | "next_page_token" => Some(0),
@@ -10644,6 +10913,7 @@ impl pj::JsonMessage for ListIngressResponse {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10683,12 +10953,14 @@ impl<'de> ::serde::Deserialize<'de> for DeleteIngressRequest {
 }
 impl pj::JsonMessage for DeleteIngressRequest {
     const NAME: &'static str = "livekit.DeleteIngressRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "ingressId" | "ingress_id" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10733,6 +11005,7 @@ impl<'de> ::serde::Deserialize<'de> for SipStatus {
 }
 impl pj::JsonMessage for SipStatus {
     const NAME: &'static str = "livekit.SIPStatus";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "code" => Some(0),
@@ -10740,6 +11013,7 @@ impl pj::JsonMessage for SipStatus {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10819,6 +11093,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateSipTrunkRequest {
 }
 impl pj::JsonMessage for CreateSipTrunkRequest {
     const NAME: &'static str = "livekit.CreateSIPTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "inboundAddresses" | "inbound_addresses" => Some(0),
@@ -10835,6 +11110,7 @@ impl pj::JsonMessage for CreateSipTrunkRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10886,6 +11162,7 @@ impl<'de> ::serde::Deserialize<'de> for SipCodec {
 }
 impl pj::JsonMessage for SipCodec {
     const NAME: &'static str = "livekit.SIPCodec";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "name" => Some(0),
@@ -10893,6 +11170,7 @@ impl pj::JsonMessage for SipCodec {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -10951,6 +11229,7 @@ impl<'de> ::serde::Deserialize<'de> for SipMediaConfig {
 }
 impl pj::JsonMessage for SipMediaConfig {
     const NAME: &'static str = "livekit.SIPMediaConfig";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "onlyListedCodecs" | "only_listed_codecs" => Some(0),
@@ -10961,6 +11240,7 @@ impl pj::JsonMessage for SipMediaConfig {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11022,6 +11302,7 @@ impl<'de> ::serde::Deserialize<'de> for ProviderInfo {
 }
 impl pj::JsonMessage for ProviderInfo {
     const NAME: &'static str = "livekit.ProviderInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "id" => Some(0),
@@ -11031,6 +11312,7 @@ impl pj::JsonMessage for ProviderInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11129,6 +11411,7 @@ impl<'de> ::serde::Deserialize<'de> for SipTrunkInfo {
 }
 impl pj::JsonMessage for SipTrunkInfo {
     const NAME: &'static str = "livekit.SIPTrunkInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipTrunkId" | "sip_trunk_id" => Some(0),
@@ -11148,6 +11431,7 @@ impl pj::JsonMessage for SipTrunkInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11201,12 +11485,14 @@ impl<'de> ::serde::Deserialize<'de> for CreateSipInboundTrunkRequest {
 }
 impl pj::JsonMessage for CreateSipInboundTrunkRequest {
     const NAME: &'static str = "livekit.CreateSIPInboundTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "trunk" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11255,6 +11541,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateSipInboundTrunkRequest {
 }
 impl pj::JsonMessage for UpdateSipInboundTrunkRequest {
     const NAME: &'static str = "livekit.UpdateSIPInboundTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipTrunkId" | "sip_trunk_id" => Some(0),
@@ -11263,6 +11550,7 @@ impl pj::JsonMessage for UpdateSipInboundTrunkRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11414,6 +11702,7 @@ impl<'de> ::serde::Deserialize<'de> for SipInboundTrunkInfo {
 }
 impl pj::JsonMessage for SipInboundTrunkInfo {
     const NAME: &'static str = "livekit.SIPInboundTrunkInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipTrunkId" | "sip_trunk_id" => Some(0),
@@ -11440,6 +11729,7 @@ impl pj::JsonMessage for SipInboundTrunkInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11555,6 +11845,7 @@ impl<'de> ::serde::Deserialize<'de> for SipInboundTrunkUpdate {
 }
 impl pj::JsonMessage for SipInboundTrunkUpdate {
     const NAME: &'static str = "livekit.SIPInboundTrunkUpdate";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "numbers" => Some(0),
@@ -11570,6 +11861,7 @@ impl pj::JsonMessage for SipInboundTrunkUpdate {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11623,12 +11915,14 @@ impl<'de> ::serde::Deserialize<'de> for CreateSipOutboundTrunkRequest {
 }
 impl pj::JsonMessage for CreateSipOutboundTrunkRequest {
     const NAME: &'static str = "livekit.CreateSIPOutboundTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "trunk" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11677,6 +11971,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateSipOutboundTrunkRequest {
 }
 impl pj::JsonMessage for UpdateSipOutboundTrunkRequest {
     const NAME: &'static str = "livekit.UpdateSIPOutboundTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipTrunkId" | "sip_trunk_id" => Some(0),
@@ -11685,6 +11980,7 @@ impl pj::JsonMessage for UpdateSipOutboundTrunkRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11824,6 +12120,7 @@ impl<'de> ::serde::Deserialize<'de> for SipOutboundTrunkInfo {
 }
 impl pj::JsonMessage for SipOutboundTrunkInfo {
     const NAME: &'static str = "livekit.SIPOutboundTrunkInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipTrunkId" | "sip_trunk_id" => Some(0),
@@ -11847,6 +12144,7 @@ impl pj::JsonMessage for SipOutboundTrunkInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -11960,6 +12258,7 @@ impl<'de> ::serde::Deserialize<'de> for SipOutboundTrunkUpdate {
 }
 impl pj::JsonMessage for SipOutboundTrunkUpdate {
     const NAME: &'static str = "livekit.SIPOutboundTrunkUpdate";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "address" => Some(0),
@@ -11976,6 +12275,7 @@ impl pj::JsonMessage for SipOutboundTrunkUpdate {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12030,12 +12330,14 @@ impl<'de> ::serde::Deserialize<'de> for GetSipInboundTrunkRequest {
 }
 impl pj::JsonMessage for GetSipInboundTrunkRequest {
     const NAME: &'static str = "livekit.GetSIPInboundTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipTrunkId" | "sip_trunk_id" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12074,12 +12376,14 @@ impl<'de> ::serde::Deserialize<'de> for GetSipInboundTrunkResponse {
 }
 impl pj::JsonMessage for GetSipInboundTrunkResponse {
     const NAME: &'static str = "livekit.GetSIPInboundTrunkResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "trunk" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12118,12 +12422,14 @@ impl<'de> ::serde::Deserialize<'de> for GetSipOutboundTrunkRequest {
 }
 impl pj::JsonMessage for GetSipOutboundTrunkRequest {
     const NAME: &'static str = "livekit.GetSIPOutboundTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipTrunkId" | "sip_trunk_id" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12162,12 +12468,14 @@ impl<'de> ::serde::Deserialize<'de> for GetSipOutboundTrunkResponse {
 }
 impl pj::JsonMessage for GetSipOutboundTrunkResponse {
     const NAME: &'static str = "livekit.GetSIPOutboundTrunkResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "trunk" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12206,12 +12514,14 @@ impl<'de> ::serde::Deserialize<'de> for ListSipTrunkRequest {
 }
 impl pj::JsonMessage for ListSipTrunkRequest {
     const NAME: &'static str = "livekit.ListSIPTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "page" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12250,12 +12560,14 @@ impl<'de> ::serde::Deserialize<'de> for ListSipTrunkResponse {
 }
 impl pj::JsonMessage for ListSipTrunkResponse {
     const NAME: &'static str = "livekit.ListSIPTrunkResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "items" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12302,6 +12614,7 @@ impl<'de> ::serde::Deserialize<'de> for ListSipInboundTrunkRequest {
 }
 impl pj::JsonMessage for ListSipInboundTrunkRequest {
     const NAME: &'static str = "livekit.ListSIPInboundTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "page" => Some(0),
@@ -12310,6 +12623,7 @@ impl pj::JsonMessage for ListSipInboundTrunkRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12350,12 +12664,14 @@ impl<'de> ::serde::Deserialize<'de> for ListSipInboundTrunkResponse {
 }
 impl pj::JsonMessage for ListSipInboundTrunkResponse {
     const NAME: &'static str = "livekit.ListSIPInboundTrunkResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "items" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12402,6 +12718,7 @@ impl<'de> ::serde::Deserialize<'de> for ListSipOutboundTrunkRequest {
 }
 impl pj::JsonMessage for ListSipOutboundTrunkRequest {
     const NAME: &'static str = "livekit.ListSIPOutboundTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "page" => Some(0),
@@ -12410,6 +12727,7 @@ impl pj::JsonMessage for ListSipOutboundTrunkRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12450,12 +12768,14 @@ impl<'de> ::serde::Deserialize<'de> for ListSipOutboundTrunkResponse {
 }
 impl pj::JsonMessage for ListSipOutboundTrunkResponse {
     const NAME: &'static str = "livekit.ListSIPOutboundTrunkResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "items" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12494,12 +12814,14 @@ impl<'de> ::serde::Deserialize<'de> for DeleteSipTrunkRequest {
 }
 impl pj::JsonMessage for DeleteSipTrunkRequest {
     const NAME: &'static str = "livekit.DeleteSIPTrunkRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipTrunkId" | "sip_trunk_id" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12542,6 +12864,7 @@ impl<'de> ::serde::Deserialize<'de> for SipDispatchRuleDirect {
 }
 impl pj::JsonMessage for SipDispatchRuleDirect {
     const NAME: &'static str = "livekit.SIPDispatchRuleDirect";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomName" | "room_name" => Some(0),
@@ -12549,6 +12872,7 @@ impl pj::JsonMessage for SipDispatchRuleDirect {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12595,6 +12919,7 @@ impl<'de> ::serde::Deserialize<'de> for SipDispatchRuleIndividual {
 }
 impl pj::JsonMessage for SipDispatchRuleIndividual {
     const NAME: &'static str = "livekit.SIPDispatchRuleIndividual";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomPrefix" | "room_prefix" => Some(0),
@@ -12603,6 +12928,7 @@ impl pj::JsonMessage for SipDispatchRuleIndividual {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12650,6 +12976,7 @@ impl<'de> ::serde::Deserialize<'de> for SipDispatchRuleCallee {
 }
 impl pj::JsonMessage for SipDispatchRuleCallee {
     const NAME: &'static str = "livekit.SIPDispatchRuleCallee";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomPrefix" | "room_prefix" => Some(0),
@@ -12658,6 +12985,7 @@ impl pj::JsonMessage for SipDispatchRuleCallee {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12707,6 +13035,7 @@ impl<'de> ::serde::Deserialize<'de> for SipDispatchRule {
 }
 impl pj::JsonMessage for SipDispatchRule {
     const NAME: &'static str = "livekit.SIPDispatchRule";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "dispatchRuleDirect" | "dispatch_rule_direct" => Some(0),
@@ -12715,6 +13044,7 @@ impl pj::JsonMessage for SipDispatchRule {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12812,6 +13142,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateSipDispatchRuleRequest {
 }
 impl pj::JsonMessage for CreateSipDispatchRuleRequest {
     const NAME: &'static str = "livekit.CreateSIPDispatchRuleRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "dispatchRule" | "dispatch_rule" => Some(0),
@@ -12827,6 +13158,7 @@ impl pj::JsonMessage for CreateSipDispatchRuleRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -12884,6 +13216,7 @@ impl<'de> ::serde::Deserialize<'de> for UpdateSipDispatchRuleRequest {
 }
 impl pj::JsonMessage for UpdateSipDispatchRuleRequest {
     const NAME: &'static str = "livekit.UpdateSIPDispatchRuleRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipDispatchRuleId" | "sip_dispatch_rule_id" => Some(0),
@@ -12892,6 +13225,7 @@ impl pj::JsonMessage for UpdateSipDispatchRuleRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13016,6 +13350,7 @@ impl<'de> ::serde::Deserialize<'de> for SipDispatchRuleInfo {
 }
 impl pj::JsonMessage for SipDispatchRuleInfo {
     const NAME: &'static str = "livekit.SIPDispatchRuleInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipDispatchRuleId" | "sip_dispatch_rule_id" => Some(0),
@@ -13037,6 +13372,7 @@ impl pj::JsonMessage for SipDispatchRuleInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13122,6 +13458,7 @@ impl<'de> ::serde::Deserialize<'de> for SipDispatchRuleUpdate {
 }
 impl pj::JsonMessage for SipDispatchRuleUpdate {
     const NAME: &'static str = "livekit.SIPDispatchRuleUpdate";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "trunkIds" | "trunk_ids" => Some(0),
@@ -13134,6 +13471,7 @@ impl pj::JsonMessage for SipDispatchRuleUpdate {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13192,6 +13530,7 @@ impl<'de> ::serde::Deserialize<'de> for ListSipDispatchRuleRequest {
 }
 impl pj::JsonMessage for ListSipDispatchRuleRequest {
     const NAME: &'static str = "livekit.ListSIPDispatchRuleRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "page" => Some(0),
@@ -13200,6 +13539,7 @@ impl pj::JsonMessage for ListSipDispatchRuleRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13240,12 +13580,14 @@ impl<'de> ::serde::Deserialize<'de> for ListSipDispatchRuleResponse {
 }
 impl pj::JsonMessage for ListSipDispatchRuleResponse {
     const NAME: &'static str = "livekit.ListSIPDispatchRuleResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "items" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13284,12 +13626,14 @@ impl<'de> ::serde::Deserialize<'de> for DeleteSipDispatchRuleRequest {
 }
 impl pj::JsonMessage for DeleteSipDispatchRuleRequest {
     const NAME: &'static str = "livekit.DeleteSIPDispatchRuleRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipDispatchRuleId" | "sip_dispatch_rule_id" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13359,6 +13703,7 @@ impl<'de> ::serde::Deserialize<'de> for SipOutboundConfig {
 }
 impl pj::JsonMessage for SipOutboundConfig {
     const NAME: &'static str = "livekit.SIPOutboundConfig";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "hostname" => Some(0),
@@ -13372,6 +13717,7 @@ impl pj::JsonMessage for SipOutboundConfig {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13537,6 +13883,7 @@ impl<'de> ::serde::Deserialize<'de> for CreateSipParticipantRequest {
 }
 impl pj::JsonMessage for CreateSipParticipantRequest {
     const NAME: &'static str = "livekit.CreateSIPParticipantRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "sipTrunkId" | "sip_trunk_id" => Some(0),
@@ -13571,6 +13918,7 @@ impl pj::JsonMessage for CreateSipParticipantRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13661,6 +14009,7 @@ impl<'de> ::serde::Deserialize<'de> for SipParticipantInfo {
 }
 impl pj::JsonMessage for SipParticipantInfo {
     const NAME: &'static str = "livekit.SIPParticipantInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "participantId" | "participant_id" => Some(0),
@@ -13670,6 +14019,7 @@ impl pj::JsonMessage for SipParticipantInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13737,6 +14087,7 @@ impl<'de> ::serde::Deserialize<'de> for TransferSipParticipantRequest {
 }
 impl pj::JsonMessage for TransferSipParticipantRequest {
     const NAME: &'static str = "livekit.TransferSIPParticipantRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "participantIdentity" | "participant_identity" => Some(0),
@@ -13749,6 +14100,7 @@ impl pj::JsonMessage for TransferSipParticipantRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13810,6 +14162,7 @@ impl<'de> ::serde::Deserialize<'de> for TransferSipParticipantResponse {
 }
 impl pj::JsonMessage for TransferSipParticipantResponse {
     const NAME: &'static str = "livekit.TransferSIPParticipantResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "transferId" | "transfer_id" => Some(0),
@@ -13819,6 +14172,7 @@ impl pj::JsonMessage for TransferSipParticipantResponse {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -13870,6 +14224,7 @@ impl<'de> ::serde::Deserialize<'de> for SipTransferError {
 }
 impl pj::JsonMessage for SipTransferError {
     const NAME: &'static str = "livekit.SIPTransferError";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "transferId" | "transfer_id" => Some(0),
@@ -13878,6 +14233,7 @@ impl pj::JsonMessage for SipTransferError {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14043,6 +14399,7 @@ impl<'de> ::serde::Deserialize<'de> for SipCallInfo {
 }
 impl pj::JsonMessage for SipCallInfo {
     const NAME: &'static str = "livekit.SIPCallInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "callId" | "call_id" => Some(0),
@@ -14076,6 +14433,7 @@ impl pj::JsonMessage for SipCallInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14203,6 +14561,7 @@ impl<'de> ::serde::Deserialize<'de> for SipTransferInfo {
 }
 impl pj::JsonMessage for SipTransferInfo {
     const NAME: &'static str = "livekit.SIPTransferInfo";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "transferId" | "transfer_id" => Some(0),
@@ -14217,6 +14576,7 @@ impl pj::JsonMessage for SipTransferInfo {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14286,6 +14646,7 @@ impl<'de> ::serde::Deserialize<'de> for SipUri {
 }
 impl pj::JsonMessage for SipUri {
     const NAME: &'static str = "livekit.SIPUri";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "user" => Some(0),
@@ -14296,6 +14657,7 @@ impl pj::JsonMessage for SipUri {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14342,6 +14704,7 @@ impl<'de> ::serde::Deserialize<'de> for SipRequestDest {
 }
 impl pj::JsonMessage for SipRequestDest {
     const NAME: &'static str = "livekit.SIPRequestDest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "raw" => Some(0),
@@ -14349,6 +14712,7 @@ impl pj::JsonMessage for SipRequestDest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14410,6 +14774,7 @@ impl<'de> ::serde::Deserialize<'de> for SipNamedDest {
 }
 impl pj::JsonMessage for SipNamedDest {
     const NAME: &'static str = "livekit.SIPNamedDest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "displayName" | "display_name" => Some(0),
@@ -14418,6 +14783,7 @@ impl pj::JsonMessage for SipNamedDest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14480,6 +14846,7 @@ impl<'de> ::serde::Deserialize<'de> for Destination {
 }
 impl pj::JsonMessage for Destination {
     const NAME: &'static str = "livekit.Destination";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "city" => Some(0),
@@ -14488,6 +14855,7 @@ impl pj::JsonMessage for Destination {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14539,6 +14907,7 @@ impl<'de> ::serde::Deserialize<'de> for SessionDescription {
 }
 impl pj::JsonMessage for SessionDescription {
     const NAME: &'static str = "livekit.SessionDescription";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "type" => Some(0),
@@ -14548,6 +14917,7 @@ impl pj::JsonMessage for SessionDescription {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14643,6 +15013,7 @@ impl<'de> ::serde::Deserialize<'de> for DialWhatsAppCallRequest {
 }
 impl pj::JsonMessage for DialWhatsAppCallRequest {
     const NAME: &'static str = "livekit.DialWhatsAppCallRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "whatsappPhoneNumberId" | "whatsapp_phone_number_id" => Some(0),
@@ -14663,6 +15034,7 @@ impl pj::JsonMessage for DialWhatsAppCallRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14723,6 +15095,7 @@ impl<'de> ::serde::Deserialize<'de> for DialWhatsAppCallResponse {
 }
 impl pj::JsonMessage for DialWhatsAppCallResponse {
     const NAME: &'static str = "livekit.DialWhatsAppCallResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "whatsappCallId" | "whatsapp_call_id" => Some(0),
@@ -14730,6 +15103,7 @@ impl pj::JsonMessage for DialWhatsAppCallResponse {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14783,6 +15157,7 @@ impl<'de> ::serde::Deserialize<'de> for DisconnectWhatsAppCallRequest {
 }
 impl pj::JsonMessage for DisconnectWhatsAppCallRequest {
     const NAME: &'static str = "livekit.DisconnectWhatsAppCallRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "whatsappCallId" | "whatsapp_call_id" => Some(0),
@@ -14791,6 +15166,7 @@ impl pj::JsonMessage for DisconnectWhatsAppCallRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14831,11 +15207,13 @@ impl<'de> ::serde::Deserialize<'de> for DisconnectWhatsAppCallResponse {
 }
 impl pj::JsonMessage for DisconnectWhatsAppCallResponse {
     const NAME: &'static str = "livekit.DisconnectWhatsAppCallResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14881,6 +15259,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectWhatsAppCallRequest {
 }
 impl pj::JsonMessage for ConnectWhatsAppCallRequest {
     const NAME: &'static str = "livekit.ConnectWhatsAppCallRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "whatsappCallId" | "whatsapp_call_id" => Some(0),
@@ -14889,6 +15268,7 @@ impl pj::JsonMessage for ConnectWhatsAppCallRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -14922,11 +15302,13 @@ impl<'de> ::serde::Deserialize<'de> for ConnectWhatsAppCallResponse {
 }
 impl pj::JsonMessage for ConnectWhatsAppCallResponse {
     const NAME: &'static str = "livekit.ConnectWhatsAppCallResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -15026,6 +15408,7 @@ impl<'de> ::serde::Deserialize<'de> for AcceptWhatsAppCallRequest {
 }
 impl pj::JsonMessage for AcceptWhatsAppCallRequest {
     const NAME: &'static str = "livekit.AcceptWhatsAppCallRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "whatsappPhoneNumberId" | "whatsapp_phone_number_id" => Some(0),
@@ -15048,6 +15431,7 @@ impl pj::JsonMessage for AcceptWhatsAppCallRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -15106,12 +15490,14 @@ impl<'de> ::serde::Deserialize<'de> for AcceptWhatsAppCallResponse {
 }
 impl pj::JsonMessage for AcceptWhatsAppCallResponse {
     const NAME: &'static str = "livekit.AcceptWhatsAppCallResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "roomName" | "room_name" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -15184,6 +15570,7 @@ impl<'de> ::serde::Deserialize<'de> for ConnectTwilioCallRequest {
 }
 impl pj::JsonMessage for ConnectTwilioCallRequest {
     const NAME: &'static str = "livekit.ConnectTwilioCallRequest";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "twilioCallDirection" | "twilio_call_direction" => Some(0),
@@ -15197,6 +15584,7 @@ impl pj::JsonMessage for ConnectTwilioCallRequest {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -15248,12 +15636,14 @@ impl<'de> ::serde::Deserialize<'de> for ConnectTwilioCallResponse {
 }
 impl pj::JsonMessage for ConnectTwilioCallResponse {
     const NAME: &'static str = "livekit.ConnectTwilioCallResponse";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "connectUrl" | "connect_url" => Some(0),
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
@@ -15333,6 +15723,7 @@ impl<'de> ::serde::Deserialize<'de> for WebhookEvent {
 }
 impl pj::JsonMessage for WebhookEvent {
     const NAME: &'static str = "livekit.WebhookEvent";
+    #[inline]
     fn field_index(name: &str) -> ::core::option::Option<u32> {
         match name {
             "event" => Some(0),
@@ -15349,6 +15740,7 @@ impl pj::JsonMessage for WebhookEvent {
             _ => None,
         }
     }
+    #[inline]
     #[allow(unused_variables)]
     fn read_field<'de, A: ::serde::de::MapAccess<'de>>(
         &mut self,
