@@ -100,7 +100,7 @@ pub use transport::{
     AsyncApi, BlockingApi, BlockingTransport, DEFAULT_MAX_RESPONSE_BYTES, Environment, Execute,
     FnTransport, Transport,
 };
-pub use url::BaseUrl;
+pub use url::{BaseUrl, ProxyUrl};
 pub use webhook::{
     DEFAULT_MAX_WEBHOOK_BODY_LEN, WebhookError, WebhookEvent, WebhookEventKind, WebhookReceiver,
 };

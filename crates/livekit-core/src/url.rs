@@ -203,9 +203,108 @@ impl std::str::FromStr for BaseUrl {
     }
 }
 
+/// An explicit HTTP proxy's URL (`http://[user:password@]host[:port]`), checked once for both
+/// transports: an `http` scheme, a host and no path. The credentials stay inside: `Debug`
+/// shows the host and port only, and a URL that fails the check is a [`ConfigError::Proxy`]
+/// whose reason never quotes it.
+///
+/// ```
+/// use livekit_core::ProxyUrl;
+/// let proxy = ProxyUrl::parse("http://user:hunter2@proxy.internal:3128")?;
+/// assert_eq!((proxy.host(), proxy.port()), ("proxy.internal", 3128));
+/// assert!(!format!("{proxy:?}").contains("hunter2"));
+/// assert!(ProxyUrl::parse("https://proxy.internal").is_err());
+/// # Ok::<(), livekit_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyUrl {
+    url: String,
+    host: String,
+    port: u16,
+}
+
+impl ProxyUrl {
+    /// Checks `url` (surrounding whitespace ignored); port 80 when it names none.
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        let invalid = |reason: &'static str| Error::from(ConfigError::Proxy(reason));
+        let url = url.trim();
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|_| invalid("the proxy URL does not parse"))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(invalid(
+                "the proxy URL must be http://[user:password@]host:port",
+            ));
+        }
+        let authority = uri
+            .authority()
+            .filter(|authority| !authority.host().is_empty())
+            .ok_or_else(|| invalid("the proxy URL has no host"))?;
+        if uri
+            .path_and_query()
+            .is_some_and(|path| path.as_str() != "/")
+        {
+            return Err(invalid("the proxy URL must not have a path"));
+        }
+        Ok(Self {
+            host: authority.host().to_owned(),
+            port: authority.port_u16().unwrap_or(80),
+            url: url.to_owned(),
+        })
+    }
+
+    /// The whole URL, credentials included: for the transport's proxy settings, never for
+    /// display.
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// The proxy's host.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The proxy's port (80 when the URL names none).
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ProxyUrl({}:{})", self.host, self.port)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::BaseUrl;
+    use super::{BaseUrl, ProxyUrl};
+    use crate::{ConfigError, Error};
+
+    #[test]
+    fn proxy_urls_are_checked_without_quoting_them() {
+        let proxy = ProxyUrl::parse(" http://user:s3cret@proxy.internal ").unwrap();
+        assert_eq!((proxy.host(), proxy.port()), ("proxy.internal", 80));
+        assert_eq!(proxy.as_str(), "http://user:s3cret@proxy.internal");
+        assert_eq!(format!("{proxy:?}"), "ProxyUrl(proxy.internal:80)");
+        for (url, reason) in [
+            ("https://user:s3cret@proxy:3128", "must be http://"),
+            ("socks5://user:s3cret@proxy:1080", "must be http://"),
+            ("user:s3cret@proxy:3128", "must be http://"),
+            ("http://user:s3cret@proxy:3128/path", "must not have a path"),
+            ("http://user:s3cret@:3128", "has no host"),
+            ("http:// s3cret", "does not parse"),
+        ] {
+            let error = ProxyUrl::parse(url).unwrap_err();
+            assert!(
+                matches!(error, Error::Config(ConfigError::Proxy(_))),
+                "{url}: {error:?}"
+            );
+            let shown = format!("{error} {error:?}");
+            assert!(shown.contains(reason), "{url}: {shown}");
+            assert!(!shown.contains("s3cret"), "{url}: {shown}");
+        }
+    }
 
     #[test]
     fn normalisation_matrix() {

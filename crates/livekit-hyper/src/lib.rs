@@ -264,7 +264,10 @@ impl HyperTransportBuilder {
     /// go in `Proxy-Authorization` and never in `Debug` output or errors. A URL that is not
     /// an `http` proxy URL is a [`ConfigError::Proxy`].
     pub fn proxy(mut self, url: &str) -> Result<Self, Error> {
-        self.proxy = ProxyMode::Explicit(ProxyUrl::parse(url)?);
+        self.proxy = ProxyMode::Explicit(ExplicitProxy {
+            url: livekit_core::ProxyUrl::parse(url)?,
+            no_proxy: None,
+        });
         Ok(self)
     }
 
@@ -298,7 +301,10 @@ impl HyperTransportBuilder {
     /// turned off.
     pub fn build(self) -> Result<HyperTransport, Error> {
         let proxy = match (self.proxy, self.no_proxy) {
-            (ProxyMode::Explicit(url), Some(hosts)) => ProxyMode::Explicit(url.bypassing(hosts)),
+            (ProxyMode::Explicit(proxy), Some(hosts)) => ProxyMode::Explicit(ExplicitProxy {
+                no_proxy: Some(hosts),
+                ..proxy
+            }),
             (proxy, _) => proxy,
         };
         let inner = proxy_connector(&proxy);
@@ -328,7 +334,7 @@ enum ProxyMode {
     #[default]
     FromEnvironment,
     /// A proxy set in code.
-    Explicit(ProxyUrl),
+    Explicit(ExplicitProxy),
     /// Direct connections.
     Disabled,
 }
@@ -343,60 +349,12 @@ impl std::fmt::Debug for ProxyMode {
     }
 }
 
-/// An explicit proxy's URL, checked; its `Debug` shows the host and port, never credentials.
-#[derive(Clone)]
-struct ProxyUrl {
-    url: String,
-    host_port: String,
+/// An explicit proxy (checked by the core; its `Debug` never shows the credentials) and the
+/// hosts that bypass it.
+#[derive(Clone, Debug)]
+struct ExplicitProxy {
+    url: livekit_core::ProxyUrl,
     no_proxy: Option<String>,
-}
-
-impl std::fmt::Debug for ProxyUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProxyUrl")
-            .field("host", &self.host_port)
-            .field("no_proxy", &self.no_proxy)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ProxyUrl {
-    fn parse(url: &str) -> Result<Self, Error> {
-        // Reasons only: the URL itself may carry a password.
-        let invalid = |reason: &'static str| Error::from(ConfigError::Proxy(reason));
-        let uri: http::Uri = url
-            .trim()
-            .parse()
-            .map_err(|_| invalid("the proxy URL does not parse"))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(invalid(
-                "the proxy URL must be http://[user:password@]host:port",
-            ));
-        }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| invalid("the proxy URL has no host"))?;
-        if authority.host().is_empty() {
-            return Err(invalid("the proxy URL has no host"));
-        }
-        if uri
-            .path_and_query()
-            .is_some_and(|path| path.as_str() != "/")
-        {
-            return Err(invalid("the proxy URL must not have a path"));
-        }
-        let port = authority.port_u16().unwrap_or(80);
-        Ok(Self {
-            url: url.trim().to_owned(),
-            host_port: format!("{}:{port}", authority.host()),
-            no_proxy: None,
-        })
-    }
-
-    fn bypassing(mut self, hosts: String) -> Self {
-        self.no_proxy = Some(hosts);
-        self
-    }
 }
 
 /// Opens TCP connections, directly or through an HTTP proxy's `CONNECT` tunnel, as the
@@ -422,7 +380,7 @@ fn proxy_connector(mode: &ProxyMode) -> ProxyConnector {
     let matcher = match mode {
         ProxyMode::FromEnvironment => Some(Matcher::from_env()),
         ProxyMode::Explicit(proxy) => {
-            let mut builder = Matcher::builder().all(proxy.url.clone());
+            let mut builder = Matcher::builder().all(proxy.url.as_str().to_owned());
             if let Some(hosts) = &proxy.no_proxy {
                 builder = builder.no(hosts.clone());
             }

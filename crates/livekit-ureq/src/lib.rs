@@ -322,30 +322,9 @@ impl std::fmt::Debug for ProxyUrl {
 
 impl ProxyUrl {
     fn parse(url: &str) -> Result<Self, Error> {
-        // Reasons only: the URL itself may carry a password.
-        let invalid = |reason: &'static str| Error::from(ConfigError::Proxy(reason));
-        let url = url.trim();
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|_| invalid("the proxy URL does not parse"))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(invalid(
-                "the proxy URL must be http://[user:password@]host:port",
-            ));
-        }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| invalid("the proxy URL has no host"))?;
-        if authority.host().is_empty() {
-            return Err(invalid("the proxy URL has no host"));
-        }
-        if uri
-            .path_and_query()
-            .is_some_and(|path| path.as_str() != "/")
-        {
-            return Err(invalid("the proxy URL must not have a path"));
-        }
-        let proxy = ureq::Proxy::new(url).map_err(|_| invalid("the proxy URL does not parse"))?;
+        let checked = livekit_core::ProxyUrl::parse(url)?;
+        let proxy = ureq::Proxy::new(checked.as_str())
+            .map_err(|_| Error::from(ConfigError::Proxy("the proxy URL does not parse")))?;
         Ok(Self { proxy })
     }
 
