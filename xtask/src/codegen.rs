@@ -120,7 +120,7 @@ pub(crate) fn generate() -> Result<Vec<(String, String)>> {
 
     let schema = schema::Schema::new(&descriptors)?;
     let types = types::generate(&descriptors, &schema, &secrets)?;
-    let debug = redacting_debug_impls(&descriptors, &secrets)?;
+    let debug = redacting_debug_impls(&schema, &secrets)?;
     let serde = json::generate(&schema)?;
     let rpcs = rpc_table(&descriptors)?;
     let view = view::generate(&schema, &secrets)?;
@@ -611,99 +611,41 @@ fn secret_fields(
 
 /// `impl Debug` for every message holding a secret field: field by field as prost's derive
 /// would print them (enums by name), but secrets as `<redacted>` (or `""` when empty).
-fn redacting_debug_impls(
-    descriptors: &FileDescriptorSet,
-    secrets: &SecretFields,
-) -> Result<String> {
-    use heck::{ToSnakeCase as _, ToUpperCamelCase as _};
-    use prost_types::field_descriptor_proto::Type;
-
-    // `.livekit.Outer.Inner` to `outer::Inner`, as prost lays out nested types.
-    fn rust_path(full_name: &str) -> Result<String> {
-        let name = full_name
-            .strip_prefix(".livekit.")
-            .ok_or_else(|| format!("{full_name} is outside the livekit package"))?;
-        let mut parts: Vec<String> = name.split('.').map(str::to_owned).collect();
-        let last = parts.pop().unwrap_or_default().to_upper_camel_case();
-        let mut path: Vec<String> = parts.iter().map(|part| part.to_snake_case()).collect();
-        path.push(last);
-        Ok(path.join("::"))
-    }
-    fn rust_field(name: &str) -> String {
-        const KEYWORDS: &[&str] = &[
-            "type", "match", "ref", "in", "loop", "move", "self", "static",
-        ];
-        let name = name.to_snake_case();
-        if KEYWORDS.contains(&name.as_str()) {
-            format!("r#{name}")
-        } else {
-            name
-        }
-    }
-    fn find<'a>(
-        descriptors: &'a FileDescriptorSet,
-        full_name: &str,
-    ) -> Option<&'a DescriptorProto> {
-        descriptors.file.iter().find_map(|file| {
-            let rest = full_name.strip_prefix(&format!(".{}.", file.package()))?;
-            let mut parts = rest.split('.');
-            let first = parts.next()?;
-            let mut message = file.message_type.iter().find(|m| m.name() == first)?;
-            for part in parts {
-                message = message.nested_type.iter().find(|m| m.name() == part)?;
-            }
-            Some(message)
-        })
-    }
+fn redacting_debug_impls(schema: &schema::Schema<'_>, secrets: &SecretFields) -> Result<String> {
+    use schema::{Member, Shape, Ty};
 
     let mut code = String::new();
     for (message_name, secret) in secrets {
-        let message = find(descriptors, message_name)
-            .ok_or_else(|| format!("{message_name} is not a generated message"))?;
-        let path = rust_path(message_name)?;
-        let type_name = rust_type_name(message.name());
+        let message = schema.message(message_name)?;
         let mut fields = String::new();
-        let mut oneofs_done = HashSet::new();
-        for field in &message.field {
-            let is_secret = secret.iter().any(|name| name == field.name());
-            if field.oneof_index.is_some() && !field.proto3_optional() {
-                if is_secret {
-                    return Err(format!(
-                        "{message_name}.{} is a secret inside a oneof",
-                        field.name()
-                    ));
+        for member in schema.members(message)? {
+            let field = match member {
+                Member::Oneof { rust, variants, .. } => {
+                    if let Some((_, field)) = variants
+                        .iter()
+                        .find(|(_, field)| secret.contains(&field.proto_name))
+                    {
+                        return Err(format!("{}: a secret inside a oneof", field.label));
+                    }
+                    let label = rust.trim_start_matches("r#");
+                    let _ = write!(fields, "\n            .field(\"{label}\", &self.{rust})");
+                    continue;
                 }
-                let index = usize::try_from(field.oneof_index()).map_err(|e| e.to_string())?;
-                if oneofs_done.insert(index) {
-                    let oneof = message
-                        .oneof_decl
-                        .get(index)
-                        .ok_or("oneof index out of range")?;
-                    let oneof = rust_field(oneof.name());
-                    let _ = write!(
-                        fields,
-                        "\n            .field(\"{}\", &self.{oneof})",
-                        oneof.trim_start_matches("r#")
-                    );
-                }
-                continue;
-            }
-            let rust_name = rust_field(field.name());
-            let label = rust_name.trim_start_matches("r#");
-            let value = if is_secret {
-                if field.r#type() != Type::String {
-                    return Err(format!(
-                        "{message_name}.{} is a secret but not a string",
-                        field.name()
-                    ));
-                }
-                format!("&crate::debug::Redacted(&self.{rust_name})")
-            } else if field.r#type() == Type::Enum {
-                let enumeration = rust_path(field.type_name())?;
-                format!("&crate::debug::EnumField::<{enumeration}, _>::new(&self.{rust_name})")
-            } else {
-                format!("&self.{rust_name}")
+                Member::Field(field) => field,
             };
+            let rust = &field.rust;
+            let value = if secret.contains(&field.proto_name) {
+                if field.ty != Ty::Str || matches!(field.shape, Shape::Repeated | Shape::Map(..)) {
+                    return Err(format!("{} is a secret but not a string", field.label));
+                }
+                format!("&crate::debug::Redacted(&self.{rust})")
+            } else if let Ty::Enum(enumeration) = &field.ty {
+                let enumeration = schema.relative_path(&[], enumeration)?;
+                format!("&crate::debug::EnumField::<{enumeration}, _>::new(&self.{rust})")
+            } else {
+                format!("&self.{rust}")
+            };
+            let label = rust.trim_start_matches("r#");
             let _ = write!(fields, "\n            .field(\"{label}\", {value})");
         }
         let _ = write!(
@@ -715,7 +657,9 @@ impl ::core::fmt::Debug for {path} {{
             .finish()
     }}
 }}
-"
+",
+            path = schema.relative_path(&[], message_name)?,
+            type_name = message.rust_name,
         );
     }
     Ok(code)

@@ -45,8 +45,8 @@ fn write_message(
     let members = schema.struct_members(message)?;
     let derives = derives(
         "Message",
-        can_copy_message(schema, &message.full, &mut HashSet::new())?,
-        can_eq_message(schema, &message.full, &mut HashSet::new())?,
+        message_can(Derive::Copy, schema, &message.full, &mut HashSet::new())?,
+        message_can(Derive::Eq, schema, &message.full, &mut HashSet::new())?,
     );
     code.push_str(&message.docs.render(""));
     deprecation_note(code, message.deprecated, !message.docs.is_empty());
@@ -172,8 +172,9 @@ fn write_oneof(
     let mut copy = true;
     let mut eq = true;
     for (_, field) in variants {
-        copy &= can_copy_field(schema, field, &mut HashSet::from([message.full.clone()]))?;
-        eq &= can_eq_field(schema, field, &mut HashSet::from([message.full.clone()]))?;
+        let seen = || HashSet::from([message.full.clone()]);
+        copy &= field_can(Derive::Copy, schema, field, &mut seen())?;
+        eq &= field_can(Derive::Eq, schema, field, &mut seen())?;
     }
     let mut module = message.module.clone();
     module.push(message.nested_module.clone());
@@ -334,75 +335,59 @@ fn field_type(schema: &Schema<'_>, module: &[String], field: &Field) -> Result<S
     })
 }
 
-/// Whether a message can derive `Copy`: no strings, bytes, repeated fields or maps, in it or
-/// in the messages it holds. `seen` guards against recursion (a recursive message is not
-/// `Copy`).
-fn can_copy_message(schema: &Schema<'_>, full: &str, seen: &mut HashSet<String>) -> Result<bool> {
+/// Which derive a message, oneof or field is checked for.
+#[derive(Clone, Copy)]
+enum Derive {
+    /// `Copy`: no strings, bytes, repeated fields or maps.
+    Copy,
+    /// `Eq` and `Hash`: no floating-point fields, repeated messages or maps.
+    Eq,
+}
+
+/// Whether a message can have `derive`, looking into the messages it holds. `seen` guards
+/// against recursion (a recursive message can have neither).
+fn message_can(
+    derive: Derive,
+    schema: &Schema<'_>,
+    full: &str,
+    seen: &mut HashSet<String>,
+) -> Result<bool> {
     if !seen.insert(full.to_owned()) {
         return Ok(false);
     }
+    let mut can = true;
     for member in schema.fields(schema.message(full)?)? {
-        let copy = match &member {
-            Member::Field(field) => can_copy_field(schema, field, seen)?,
+        can &= match &member {
+            Member::Field(field) => field_can(derive, schema, field, seen)?,
             Member::Oneof { variants, .. } => {
                 let mut all = true;
                 for (_, field) in variants {
-                    all &= can_copy_field(schema, field, seen)?;
+                    all &= field_can(derive, schema, field, seen)?;
                 }
                 all
             }
         };
-        if !copy {
-            seen.remove(full);
-            return Ok(false);
+        if !can {
+            break;
         }
     }
     seen.remove(full);
-    Ok(true)
+    Ok(can)
 }
 
-fn can_copy_field(schema: &Schema<'_>, field: &Field, seen: &mut HashSet<String>) -> Result<bool> {
-    if matches!(field.shape, Shape::Repeated | Shape::Map(..)) {
-        return Ok(false);
-    }
-    match &field.ty {
-        Ty::Str | Ty::Bytes { .. } => Ok(false),
-        Ty::Message(full) => can_copy_message(schema, full, seen),
-        _ => Ok(true),
-    }
-}
-
-/// Whether a message can derive `Eq` and `Hash`: no floating-point fields, repeated
-/// messages or maps, in it or in the messages it holds.
-fn can_eq_message(schema: &Schema<'_>, full: &str, seen: &mut HashSet<String>) -> Result<bool> {
-    if !seen.insert(full.to_owned()) {
-        return Ok(false);
-    }
-    for member in schema.fields(schema.message(full)?)? {
-        let eq = match &member {
-            Member::Field(field) => can_eq_field(schema, field, seen)?,
-            Member::Oneof { variants, .. } => {
-                let mut all = true;
-                for (_, field) in variants {
-                    all &= can_eq_field(schema, field, seen)?;
-                }
-                all
-            }
-        };
-        if !eq {
-            seen.remove(full);
-            return Ok(false);
-        }
-    }
-    seen.remove(full);
-    Ok(true)
-}
-
-fn can_eq_field(schema: &Schema<'_>, field: &Field, seen: &mut HashSet<String>) -> Result<bool> {
-    match (&field.ty, &field.shape) {
-        (Ty::Float | Ty::Double, _) | (_, Shape::Map(..)) => Ok(false),
-        (Ty::Message(_), Shape::Repeated) => Ok(false),
-        (Ty::Message(full), _) => can_eq_message(schema, full, seen),
+fn field_can(
+    derive: Derive,
+    schema: &Schema<'_>,
+    field: &Field,
+    seen: &mut HashSet<String>,
+) -> Result<bool> {
+    match (derive, &field.ty, &field.shape) {
+        (_, _, Shape::Map(..))
+        | (Derive::Copy, _, Shape::Repeated)
+        | (Derive::Copy, Ty::Str | Ty::Bytes { .. }, _)
+        | (Derive::Eq, Ty::Float | Ty::Double, _)
+        | (Derive::Eq, Ty::Message(_), Shape::Repeated) => Ok(false),
+        (_, Ty::Message(full), _) => message_can(derive, schema, full, seen),
         _ => Ok(true),
     }
 }
