@@ -362,3 +362,46 @@ fn well_known_durations_use_their_json_form() {
         json!("30s")
     );
 }
+
+/// Bytes are written as standard base64 with padding and read in any form the mapping
+/// allows: standard or URL-safe alphabet, padded or not.
+#[test]
+fn bytes_are_base64_in_every_form_the_mapping_allows() {
+    let request = SendDataRequest {
+        room: "r".into(),
+        data: vec![0xfb, 0xff, 0x00, 0x3e],
+        ..Default::default()
+    };
+    assert_eq!(
+        serde_json::to_value(&request).expect("encodes")["data"],
+        json!("+/8APg==")
+    );
+    for text in ["+/8APg==", "+/8APg", "-_8APg==", "-_8APg"] {
+        let decoded: SendDataRequest = decode(&format!(r#"{{"room":"r","data":"{text}"}}"#));
+        assert_eq!(decoded.data, request.data, "{text}");
+    }
+    let error =
+        serde_json::from_str::<SendDataRequest>(r#"{"data":"not base64!"}"#).expect_err("refused");
+    assert!(error.to_string().contains("invalid base64"), "{error}");
+}
+
+/// Non-finite floats travel as the mapping's strings, which JSON numbers cannot hold.
+#[test]
+fn non_finite_floats_are_strings() {
+    for (value, text) in [
+        (f32::NAN, "NaN"),
+        (f32::INFINITY, "Infinity"),
+        (f32::NEG_INFINITY, "-Infinity"),
+    ] {
+        let sample = MetricSample {
+            value,
+            ..Default::default()
+        };
+        let encoded = serde_json::to_value(sample).expect("encodes");
+        assert_eq!(encoded["value"], json!(text));
+        let decoded: MetricSample = serde_json::from_value(encoded).expect("decodes");
+        assert_eq!(decoded.value.to_bits(), value.to_bits(), "{text}");
+    }
+    let sample: MetricSample = decode(r#"{"value": 1.5}"#);
+    assert_eq!(sample.value, 1.5);
+}
